@@ -1,0 +1,538 @@
+/*
+ * session.c - the client session: version negotiation and attach, the tag
+ * table that multiplexes concurrent RPCs over one transport, delivery of
+ * replies by tag, Tflush, and failing every waiter when the transport dies.
+ *
+ * Locking: s->lk guards the tag table, every request's state and s->dead.
+ * A request's tag is freed when its reply is delivered (or when its flush
+ * completes), never earlier, so a tag is not reused while the server may
+ * still answer it.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "session.h"
+
+#define DEFTAGS	256
+
+void
+p9_opts_init(struct p9_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->dialect = -1;
+	o->n_uname = P9_NOFID;
+}
+
+uint32_t
+p9__rxlimit(struct p9_session *s)
+{
+	return s->msize;
+}
+
+static struct p9_req **
+slot(struct p9_session *s, uint16_t tag)
+{
+	if (tag == P9_NOTAG)
+		return &s->vreq;
+	return tag < s->maxtag ? &s->tags[tag] : NULL;
+}
+
+static void
+finish(struct p9_req *rq, int err, uint8_t *buf, size_t len)
+{
+	rq->state = RQ_DONE;
+	rq->err = err;
+	rq->rbuf = buf;
+	rq->rlen = len;
+	pthread_cond_signal(&rq->cv);
+}
+
+static void
+freetag(struct p9_session *s, uint16_t tag)
+{
+	struct p9_req **sp = slot(s, tag);
+
+	*sp = NULL;
+	if (tag != P9_NOTAG) {
+		s->freetags[s->nfree++] = tag;
+		pthread_cond_signal(&s->tagcv);
+	}
+}
+
+void
+p9__deliver(struct p9_session *s, uint8_t *buf, size_t len)
+{
+	uint16_t tag = (uint16_t)(buf[5] | buf[6] << 8);
+	struct p9_req **sp, *rq;
+
+	pthread_mutex_lock(&s->lk);
+	sp = slot(s, tag);
+	rq = sp ? *sp : NULL;
+	if (rq == NULL || rq->state != RQ_SENT) {
+		/* a reply to no outstanding request: drop it, count it */
+		s->strays++;
+		pthread_mutex_unlock(&s->lk);
+		free(buf);
+		return;
+	}
+	freetag(s, tag);
+	finish(rq, 0, buf, len);
+	pthread_mutex_unlock(&s->lk);
+}
+
+void
+p9__hangup(struct p9_session *s, int err)
+{
+	p9__hangup_why(s, err, NULL);
+}
+
+void
+p9__hangup_why(struct p9_session *s, int err, const char *why)
+{
+	pthread_mutex_lock(&s->lk);
+	if (!s->dead) {
+		s->dead = err ? err : -ECONNRESET;
+		snprintf(s->why, sizeof s->why, "%s",
+		    why ? why : strerror(-s->dead));
+	}
+	for (unsigned i = 0; i < s->maxtag; i++)
+		if (s->tags[i]) {
+			finish(s->tags[i], s->dead, NULL, 0);
+			s->tags[i] = NULL;
+		}
+	if (s->vreq) {
+		finish(s->vreq, s->dead, NULL, 0);
+		s->vreq = NULL;
+	}
+	pthread_cond_broadcast(&s->tagcv);
+	pthread_mutex_unlock(&s->lk);
+}
+
+static int
+deaderr(struct p9_session *s, int err)
+{
+	return p9__fail(err, "connection lost: %s",
+	    s->why[0] ? s->why : strerror(-err));
+}
+
+int
+p9_send(struct p9_session *s, struct p9_fcall *t, struct p9_req **rqp)
+{
+	struct p9_req *rq;
+	uint8_t small[512], *hd = small;
+	size_t size, payload = 0;
+	ssize_t n;
+	struct iovec iov[2];
+	int err;
+
+	size = p9_size(t, s->dialect);
+	if (size == 0)
+		return p9__fail(-EINVAL, "cannot encode message type %d in %s",
+		    t->type, p9_dialect_name(s->dialect));
+	if (size > s->msize)
+		return p9__fail(-EMSGSIZE, "%s of %zu bytes exceeds msize %u",
+		    p9_typename(t->type), size, s->msize);
+	if (t->type == P9_Twrite)
+		payload = t->count;
+	if ((rq = calloc(1, sizeof *rq)) == NULL)
+		return -ENOMEM;
+	if (size - payload > sizeof small &&
+	    (hd = malloc(size - payload)) == NULL) {
+		free(rq);
+		return -ENOMEM;
+	}
+	rq->s = s;
+	pthread_cond_init(&rq->cv, NULL);
+
+	pthread_mutex_lock(&s->lk);
+	if (t->type == P9_Tversion) {
+		t->tag = P9_NOTAG;
+		if (s->vreq)
+			s->dead = s->dead ? s->dead : -EBUSY;
+	} else {
+		while (!s->dead && s->nfree == 0)
+			pthread_cond_wait(&s->tagcv, &s->lk);
+		if (!s->dead)
+			t->tag = s->freetags[--s->nfree];
+	}
+	if ((err = s->dead) != 0) {
+		pthread_mutex_unlock(&s->lk);
+		goto fail;
+	}
+	*slot(s, t->tag) = rq;
+	rq->state = RQ_SENT;
+	/* keep what p9_check_reply looks at */
+	rq->t.type = t->type;
+	rq->t.tag = t->tag;
+	rq->t.msize = t->msize;
+	rq->t.nwname = t->nwname;
+	rq->t.count = t->count;
+	pthread_mutex_unlock(&s->lk);
+
+	n = p9_encode_head(hd, size - payload, t, s->dialect);
+	if (n < 0) {
+		err = (int)n;
+		pthread_mutex_lock(&s->lk);
+		freetag(s, t->tag);
+		pthread_mutex_unlock(&s->lk);
+		goto fail;
+	}
+	iov[0] = (struct iovec){ hd, (size_t)n };
+	iov[1] = (struct iovec){ (void *)t->data, payload };
+	err = s->tr->ops->send(s->tr, iov, payload ? 2 : 1);
+	if (hd != small)
+		free(hd);
+	if (err < 0) {
+		/* a failed send leaves the stream unusable: end the session */
+		p9__hangup(s, err);
+		s->tr->ops->shutdown(s->tr);
+	}
+	*rqp = rq;	/* p9_wait reports any error */
+	return 0;
+fail:
+	if (hd != small)
+		free(hd);
+	pthread_cond_destroy(&rq->cv);
+	free(rq);
+	return err == -EMSGSIZE || err == -EINVAL ? err : deaderr(s, err);
+}
+
+/* Turn an Rlerror / Rerror into a negative errno and the error text. */
+int
+p9__rpc_err(struct p9_session *s, const struct p9_fcall *r)
+{
+	int e;
+
+	if (r->type == P9_Rlerror) {
+		e = p9_errno_from_linux(r->ecode);
+		return p9__fail(-e, "%s", strerror(e));
+	}
+	if (r->type == P9_Rerror) {
+		if (s->dialect == P9_2000U && r->ecode != 0)
+			e = p9_errno_from_linux(r->ecode);
+		else
+			e = p9_errno_from_string(r->ename.s, r->ename.len);
+		return p9__fail(-e, "%.*s", (int)r->ename.len, r->ename.s);
+	}
+	return 0;
+}
+
+int
+p9_wait(struct p9_req *rq, struct p9_reply *r)
+{
+	struct p9_session *s = rq->s;
+	enum p9_dialect d = s->dialect;
+	const char *why;
+	int err;
+
+	pthread_mutex_lock(&s->lk);
+	while (rq->state != RQ_DONE)
+		pthread_cond_wait(&rq->cv, &s->lk);
+	pthread_mutex_unlock(&s->lk);
+	r->buf = rq->rbuf;
+	err = rq->err;
+	if (err == 0 && rq->rbuf == NULL)
+		err = p9__fail(-EINTR, "interrupted");
+	else if (err)
+		err = deaderr(s, err);
+	if (err == 0) {
+		/* an error reply to Tversion is in the oldest dialect */
+		if (rq->t.type == P9_Tversion && rq->rlen > 4 &&
+		    rq->rbuf[4] == P9_Rerror)
+			d = P9_2000;
+		err = p9_decode(rq->rbuf, rq->rlen, s->msize, d, &r->f, &why);
+		if (err == 0)
+			err = p9_check_reply(&rq->t, &r->f, d, &why);
+		if (err == 0)
+			err = p9__rpc_err(s, &r->f);
+	}
+	pthread_cond_destroy(&rq->cv);
+	free(rq);
+	if (err) {
+		free(r->buf);
+		r->buf = NULL;
+	}
+	return err;
+}
+
+int
+p9_cancel(struct p9_req *rq)
+{
+	struct p9_session *s = rq->s;
+	struct p9_fcall t = { .type = P9_Tflush };
+	struct p9_reply r;
+	int err;
+
+	pthread_mutex_lock(&s->lk);
+	if (rq->state == RQ_DONE || rq->t.type == P9_Tversion) {
+		pthread_mutex_unlock(&s->lk);
+		return 0;
+	}
+	rq->flushed = 1;
+	t.oldtag = rq->t.tag;
+	pthread_mutex_unlock(&s->lk);
+
+	err = p9_rpc(s, &t, &r);
+	if (err == 0)
+		p9_reply_free(&r);
+	pthread_mutex_lock(&s->lk);
+	if (rq->state != RQ_DONE) {
+		/* Rflush came first (or the session died): the tag is free */
+		if (!s->dead)
+			freetag(s, rq->t.tag);
+		finish(rq, s->dead, NULL, 0);
+	}
+	pthread_mutex_unlock(&s->lk);
+	return err;
+}
+
+int
+p9_rpc(struct p9_session *s, struct p9_fcall *t, struct p9_reply *r)
+{
+	struct p9_req *rq;
+	int err;
+
+	r->buf = NULL;
+	if ((err = p9_send(s, t, &rq)) != 0)
+		return err;
+	return p9_wait(rq, r);
+}
+
+/* An RPC whose reply has nothing to keep. */
+int
+p9__rpc0(struct p9_session *s, struct p9_fcall *t)
+{
+	struct p9_reply r;
+	int err = p9_rpc(s, t, &r);
+
+	if (err == 0)
+		p9_reply_free(&r);
+	return err;
+}
+
+void
+p9_reply_free(struct p9_reply *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+}
+
+static int
+negotiate(struct p9_session *s, const struct p9_opts *o)
+{
+	enum p9_dialect want = o->dialect >= 0 ? (enum p9_dialect)o->dialect :
+	    P9_2000L, got;
+	struct p9_fcall t = { .type = P9_Tversion };
+	struct p9_reply r;
+	char vers[32];
+	int err;
+
+	t.msize = o->msize ? o->msize : P9_DEFMSIZE;
+	if (t.msize < P9_MINMSIZE)
+		return p9__fail(-EINVAL, "msize %u below the minimum %u",
+		    t.msize, P9_MINMSIZE);
+	t.version = p9__str(p9_dialect_name(want));
+	s->msize = t.msize;
+	s->dialect = P9_2000L;
+	if ((err = p9_rpc(s, &t, &r)) != 0)
+		return err;
+	snprintf(vers, sizeof vers, "%.*s", (int)r.f.version.len,
+	    r.f.version.s);
+	if (r.f.msize < P9_MINMSIZE || p9_dialect_parse(vers, &got) != 0 ||
+	    got > want || (o->force && got != want)) {
+		err = p9__fail(-EPROTONOSUPPORT,
+		    "server answered version '%s' msize %u to %s msize %u",
+		    vers, r.f.msize, p9_dialect_name(want), t.msize);
+		p9_reply_free(&r);
+		return err;
+	}
+	s->msize = r.f.msize;
+	s->dialect = got;
+	p9_reply_free(&r);
+	return 0;
+}
+
+static int
+attach(struct p9_session *s, const struct p9_opts *o)
+{
+	struct p9_fcall t = { .type = P9_Tattach };
+	struct p9_reply r;
+	struct passwd *pw;
+	const char *uname = o->uname;
+	struct p9_fid *f;
+	int err;
+
+	if (uname == NULL)
+		uname = (pw = getpwuid(getuid())) ? pw->pw_name : "nobody";
+	if ((f = p9__fid_new(s)) == NULL)
+		return -ENOMEM;
+	t.fid = f->num;
+	t.afid = P9_NOFID;
+	t.uname = p9__str(uname);
+	t.aname = p9__str(o->aname);
+	t.n_uname = o->n_uname != P9_NOFID ? o->n_uname : (uint32_t)getuid();
+	if ((err = p9_rpc(s, &t, &r)) != 0) {
+		p9_fid_put(f);
+		return err;
+	}
+	f->live = 1;
+	f->qid = r.f.qid;
+	p9__fid_setpath(f, "/", "");
+	p9_reply_free(&r);
+	s->root = f;
+	return 0;
+}
+
+int
+p9_session_fd(int rfd, int wfd, const struct p9_opts *o,
+    struct p9_session **sp)
+{
+	struct p9_opts def;
+	struct p9_session *s;
+	int err;
+
+	if (o == NULL) {
+		p9_opts_init(&def);
+		o = &def;
+	}
+	if ((s = calloc(1, sizeof *s)) == NULL) {
+		close(rfd);
+		if (wfd != rfd)
+			close(wfd);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&s->lk, NULL);
+	pthread_cond_init(&s->tagcv, NULL);
+	pthread_mutex_init(&s->fidlk, NULL);
+	s->fids.next = s->fids.prev = &s->fids;
+	s->maxtag = DEFTAGS;
+	s->tags = calloc(s->maxtag, sizeof *s->tags);
+	s->freetags = calloc(s->maxtag, sizeof *s->freetags);
+	if (s->tags == NULL || s->freetags == NULL) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for (unsigned i = 0; i < s->maxtag; i++)
+		s->freetags[s->nfree++] = (uint16_t)(s->maxtag - 1 - i);
+	s->msize = o->msize ? o->msize : P9_DEFMSIZE;
+	if ((err = p9__sock_open(rfd, wfd, &s->tr)) != 0) {
+		rfd = wfd = -1;		/* p9__sock_open closed them */
+		goto fail;
+	}
+	s->tr->s = s;
+	if ((err = p9__sock_start(s->tr)) != 0) {
+		p9_session_close(s);
+		return err;
+	}
+	if (s->tr->maxreq && s->tr->maxreq < s->maxtag)
+		s->nfree = s->tr->maxreq;	/* tags 0..maxreq-1 only */
+	if ((err = negotiate(s, o)) != 0 || (err = attach(s, o)) != 0) {
+		char msg[256];
+
+		snprintf(msg, sizeof msg, "%s", p9_errstr());
+		p9_session_close(s);
+		return p9__fail(err, "%s", msg);
+	}
+	*sp = s;
+	return 0;
+fail:
+	if (rfd >= 0) {
+		close(rfd);
+		if (wfd != rfd)
+			close(wfd);
+	}
+	free(s->tags);
+	free(s->freetags);
+	free(s);
+	return err;
+}
+
+int
+p9_dial(const char *addr, const struct p9_opts *o, struct p9_session **sp)
+{
+	int rfd, wfd, err;
+
+	err = p9__dial_fds(addr, o ? o->timeout_ms : 0, &rfd, &wfd);
+	if (err)
+		return err;
+	return p9_session_fd(rfd, wfd, o, sp);
+}
+
+void
+p9_session_close(struct p9_session *s)
+{
+	if (s == NULL)
+		return;
+	if (s->root)
+		p9_fid_put(s->root);
+	if (s->tr) {
+		s->tr->ops->shutdown(s->tr);
+		s->tr->ops->destroy(s->tr);
+	}
+	while (s->fids.next != &s->fids) {
+		struct p9_fid *f = s->fids.next;
+
+		f->next->prev = f->prev;
+		f->prev->next = f->next;
+		free(f->path);
+		free(f);
+	}
+	free(s->fidfree);
+	free(s->tags);
+	free(s->freetags);
+	pthread_mutex_destroy(&s->lk);
+	pthread_cond_destroy(&s->tagcv);
+	pthread_mutex_destroy(&s->fidlk);
+	free(s);
+}
+
+enum p9_dialect
+p9_session_dialect(const struct p9_session *s)
+{
+	return s->dialect;
+}
+
+uint32_t
+p9_session_msize(const struct p9_session *s)
+{
+	return s->msize;
+}
+
+uint32_t
+p9_session_iosize(const struct p9_session *s)
+{
+	return s->msize - P9_IOHDRSZ;
+}
+
+struct p9_fid *
+p9_session_root(struct p9_session *s)
+{
+	return s->root;
+}
+
+int
+p9_session_error(const struct p9_session *s)
+{
+	struct p9_session *m = (struct p9_session *)s;
+	int e;
+
+	pthread_mutex_lock(&m->lk);
+	e = m->dead;
+	pthread_mutex_unlock(&m->lk);
+	return e;
+}
+
+unsigned
+p9_session_ntags(struct p9_session *s)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&s->lk);
+	for (unsigned i = 0; i < s->maxtag; i++)
+		n += s->tags[i] != NULL;
+	pthread_mutex_unlock(&s->lk);
+	return n;
+}

@@ -1,0 +1,100 @@
+/*
+ * session.h - the client session's internals: requests, the tag table,
+ * fids, and the interface a transport implements (lib/transport/).
+ */
+#ifndef P9_SESSION_H
+#define P9_SESSION_H
+
+#include <pthread.h>
+#include <sys/uio.h>
+
+#include "p9int.h"
+
+struct p9_transport;
+
+/*
+ * A transport delivers whole messages.  send() must be thread-safe and
+ * write the message atomically with respect to other senders.  Replies
+ * arrive asynchronously through p9__deliver(); the end of the connection
+ * through p9__hangup().  shutdown() makes the receiving side stop and
+ * hang up; destroy() frees after that.
+ */
+struct p9__tops {
+	int	(*send)(struct p9_transport *, const struct iovec *, int);
+	void	(*shutdown)(struct p9_transport *);
+	void	(*destroy)(struct p9_transport *);
+};
+
+struct p9_transport {
+	const struct p9__tops	*ops;
+	struct p9_session	*s;
+	unsigned		 maxreq;	/* most requests in flight */
+};
+
+enum { RQ_SENT, RQ_DONE };
+
+struct p9_req {
+	struct p9_session	*s;
+	struct p9_fcall		 t;	/* what check_reply needs of the T */
+	int			 state;	/* RQ_*, under s->lk */
+	int			 flushed;	/* Tflush sent for it */
+	int			 err;	/* transport error, if any */
+	uint8_t			*rbuf;	/* the reply, owned once DONE */
+	size_t			 rlen;
+	pthread_cond_t		 cv;
+};
+
+struct p9_fid {
+	struct p9_session	*s;
+	uint32_t		 num;
+	int			 refs;		/* atomic */
+	int			 live;		/* exists on the server */
+	int			 omode;		/* host open flags, -1 closed */
+	struct p9_qid		 qid;
+	uint32_t		 iounit;
+	char			*path;
+	struct p9_fid		*prev, *next;	/* s->fids, under s->fidlk */
+};
+
+struct p9_session {
+	struct p9_transport	*tr;
+	enum p9_dialect		 dialect;
+	uint32_t		 msize;
+	struct p9_fid		*root;
+
+	pthread_mutex_t		 lk;		/* guards tags, dead */
+	pthread_cond_t		 tagcv;		/* a tag was freed */
+	struct p9_req		**tags;		/* maxtag slots */
+	struct p9_req		*vreq;		/* the Tversion (NOTAG) */
+	uint16_t		*freetags;
+	unsigned		 maxtag, nfree;
+	int			 dead;		/* negative errno once down */
+	unsigned long		 strays;	/* replies to no request */
+	char			 why[128];	/* why the session died */
+
+	pthread_mutex_t		 fidlk;		/* guards the fid pool */
+	struct p9_fid		 fids;		/* list head of live fids */
+	uint32_t		 nextfid;
+	uint32_t		*fidfree;
+	unsigned		 nfidfree, fidcap, nfids;
+};
+
+/* called by transports */
+void	p9__deliver(struct p9_session *s, uint8_t *buf, size_t len);
+void	p9__hangup(struct p9_session *s, int err);
+void	p9__hangup_why(struct p9_session *s, int err, const char *why);
+/* the size a received message may have right now */
+uint32_t p9__rxlimit(struct p9_session *s);
+
+/* transports (lib/transport/) */
+int	p9__sock_open(int rfd, int wfd, struct p9_transport **tp);
+int	p9__sock_start(struct p9_transport *tp);
+int	p9__dial_fds(const char *addr, int timeout_ms, int *rfd, int *wfd);
+
+/* fids (fid.c) */
+struct p9_fid *p9__fid_new(struct p9_session *s);
+void	p9__fid_setpath(struct p9_fid *f, const char *base, const char *rel);
+int	p9__rpc0(struct p9_session *s, struct p9_fcall *t);
+int	p9__rpc_err(struct p9_session *s, const struct p9_fcall *r);
+
+#endif

@@ -1,0 +1,150 @@
+/*
+ * stream.c - whole-file transfers with several Tread / Twrite requests in
+ * flight (one round trip no longer bounds the rate).  Data is handed over
+ * in file order whatever order the replies arrive in.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "session.h"
+
+#define MAXDEPTH	64
+
+struct slot {
+	struct p9_req	*rq;
+	uint64_t	 off;
+	uint32_t	 count;
+	uint8_t		*buf;	/* writes: the data sent */
+};
+
+static uint32_t
+chunk(struct p9_fid *f)
+{
+	uint32_t n = p9_session_iosize(f->s);
+
+	return f->iounit && f->iounit < n ? f->iounit : n;
+}
+
+/* Flush and collect every request still out, from ring index i on. */
+static void
+drain(struct slot *ring, int depth, int i, int n)
+{
+	struct p9_reply r;
+
+	for (int k = 0; k < n; k++) {
+		struct slot *sl = &ring[(i + k) % depth];
+
+		p9_cancel(sl->rq);
+		if (p9_wait(sl->rq, &r) == 0)
+			p9_reply_free(&r);
+	}
+}
+
+int
+p9_readall(struct p9_fid *f, uint64_t off, int depth, p9_datafn fn,
+    void *arg)
+{
+	struct slot ring[MAXDEPTH];
+	struct p9_fcall t = { .type = P9_Tread, .fid = f->num };
+	struct p9_reply r;
+	struct slot *sl;
+	int head = 0, n = 0, eof = 0, err = 0;
+	uint64_t next = off;
+
+	if (depth < 1)
+		depth = 1;
+	if (depth > MAXDEPTH)
+		depth = MAXDEPTH;
+	t.count = chunk(f);
+	for (;;) {
+		while (!eof && n < depth) {
+			sl = &ring[(head + n) % depth];
+			t.offset = sl->off = next;
+			sl->count = t.count;
+			if ((err = p9_send(f->s, &t, &sl->rq)) != 0)
+				goto out;
+			next += t.count;
+			n++;
+		}
+		if (n == 0)
+			return 0;
+		sl = &ring[head];
+		err = p9_wait(sl->rq, &r);
+		head = (head + 1) % depth;
+		n--;
+		if (err)
+			goto out;
+		if (!eof && r.f.count > 0)
+			err = fn(arg, r.f.data, r.f.count, sl->off);
+		if (r.f.count < t.count)
+			eof = 1;	/* later replies are past the end */
+		p9_reply_free(&r);
+		if (err)
+			goto out;
+	}
+out:
+	drain(ring, depth, head, n);
+	return err;
+}
+
+int
+p9_writeall(struct p9_fid *f, uint64_t off, int depth, p9_srcfn src,
+    void *arg)
+{
+	struct slot ring[MAXDEPTH];
+	struct p9_fcall t = { .type = P9_Twrite, .fid = f->num };
+	struct p9_reply r;
+	uint32_t size = chunk(f);
+	int head = 0, n = 0, end = 0, err = 0;
+	uint64_t next = off;
+
+	if (depth < 1)
+		depth = 1;
+	if (depth > MAXDEPTH)
+		depth = MAXDEPTH;
+	for (int i = 0; i < depth; i++)
+		ring[i].buf = NULL;
+	for (;;) {
+		while (!end && n < depth) {
+			struct slot *sl = &ring[(head + n) % depth];
+			ssize_t got;
+
+			if (sl->buf == NULL && (sl->buf = malloc(size)) == NULL) {
+				err = -ENOMEM;
+				goto out;
+			}
+			if ((got = src(arg, sl->buf, size)) < 0) {
+				err = (int)got;
+				goto out;
+			}
+			if (got == 0) {
+				end = 1;
+				break;
+			}
+			t.offset = sl->off = next;
+			t.count = sl->count = (uint32_t)got;
+			t.data = sl->buf;
+			if ((err = p9_send(f->s, &t, &sl->rq)) != 0)
+				goto out;
+			next += (uint64_t)got;
+			n++;
+		}
+		if (n == 0)
+			break;
+		err = p9_wait(ring[head].rq, &r);
+		if (err == 0 && r.f.count != ring[head].count)
+			err = p9__fail(-EIO, "short write at offset %llu",
+			    (unsigned long long)ring[head].off);
+		if (err == 0)
+			p9_reply_free(&r);
+		head = (head + 1) % depth;
+		n--;
+		if (err)
+			goto out;
+	}
+out:
+	drain(ring, depth, head, n);
+	for (int i = 0; i < depth; i++)
+		free(ring[i].buf);
+	return err;
+}

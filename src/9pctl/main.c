@@ -1,0 +1,121 @@
+/*
+ * main.c - 9pctl: global options, connecting, and dispatching a command.
+ */
+#include <err.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "9pctl.h"
+
+struct p9_session *sess;
+volatile sig_atomic_t interrupted;
+
+static const struct cmd cmds[] = {
+	{ "version", cmd_version, "" },
+	{ "ls", cmd_ls, "[-lR] [path ...]" },
+	{ "stat", cmd_stat, "path ..." },
+	{ "cat", cmd_cat, "path ..." },
+	{ "get", cmd_get, "remote [local]" },
+	{ "put", cmd_put, "local remote" },
+	{ "mkdir", cmd_mkdir, "[-p] path ..." },
+	{ "rm", cmd_rm, "[-r] path ..." },
+	{ "mv", cmd_mv, "from to" },
+	{ "df", cmd_df, "[path]" },
+};
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: 9pctl [-a addr] [-A aname] [-m msize] "
+	    "[-u uname] [-V version] command [arg ...]\n");
+	exit(2);
+}
+
+static void
+onsig(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static uint32_t
+parse_msize(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end == 'k' || *end == 'K')
+		v *= 1024, end++;
+	else if (*end == 'm' || *end == 'M')
+		v *= 1024 * 1024, end++;
+	if (*s == '\0' || *end || errno || v < P9_MINMSIZE || v > UINT32_MAX)
+		errx(2, "-m %s: expected a size of at least %u", s, P9_MINMSIZE);
+	return (uint32_t)v;
+}
+
+void
+cmd_usage(const struct cmd *c)
+{
+	fprintf(stderr, "usage: 9pctl %s%s%s\n", c->name, *c->args ? " " : "",
+	    c->args);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct p9_opts o;
+	enum p9_dialect d;
+	const char *addr = getenv("P9_ADDR");
+	const struct cmd *c = NULL;
+	struct sigaction sa = { .sa_handler = onsig };
+	int ch, err, rc;
+
+	p9_opts_init(&o);
+	while ((ch = getopt(argc, argv, "+a:A:hm:u:V:")) != -1) {
+		switch (ch) {
+		case 'a': addr = optarg; break;
+		case 'A': o.aname = optarg; break;
+		case 'm': o.msize = parse_msize(optarg); break;
+		case 'u': o.uname = optarg; break;
+		case 'V':
+			if (p9_dialect_parse(optarg, &d) != 0)
+				errx(2, "-V %s: expected 9P2000, 9P2000.u or "
+				    "9P2000.L", optarg);
+			o.dialect = (int)d;
+			o.force = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (strcmp(argv[0], cmds[i].name) == 0)
+			c = &cmds[i];
+	if (c == NULL) {
+		warnx("%s: unknown command", argv[0]);
+		usage();
+	}
+	if (addr == NULL)
+		errx(2, "no server address: use -a addr or set P9_ADDR");
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((err = p9_dial(addr, &o, &sess)) != 0)
+		errx(1, "%s: %s", addr, p9_errstr());
+	optind = 1;	/* the command parses its own options */
+	rc = c->fn(argc, argv);
+	p9_session_close(sess);
+	if (interrupted && rc == 0)
+		rc = 130;
+	return rc;
+}
