@@ -150,17 +150,26 @@ struct p9__msgdef {
 };
 
 extern const struct p9__field p9__fields[];
+extern const int p9__nfields;
 
+/* An integer field's value as the wire carries it (cut to its width). */
 static inline uint64_t
 p9__getint(const struct p9_fcall *f, const struct p9__field *fd)
 {
 	const void *p = (const char *)f + fd->off;
+	uint64_t v;
 
 	switch (fd->store) {
-	case 1: return *(const uint8_t *)p;
-	case 2: return *(const uint16_t *)p;
-	case 4: return *(const uint32_t *)p;
-	default: return *(const uint64_t *)p;
+	case 1: v = *(const uint8_t *)p; break;
+	case 2: v = *(const uint16_t *)p; break;
+	case 4: v = *(const uint32_t *)p; break;
+	default: v = *(const uint64_t *)p; break;
+	}
+	switch (fd->kind) {
+	case P9__K_U8: return v & 0xff;
+	case P9__K_U16: return v & 0xffff;
+	case P9__K_U32: return v & 0xffffffffu;
+	default: return v;
 	}
 }
 const struct p9__msgdef *p9__msg(int type);

@@ -11,6 +11,7 @@
 # scripts/pcap2golden.py and cross-checked against tshark's 9P dissector.
 #
 # usage: scripts/capture-golden.sh [host|guest]...   (default: both)
+#   KEEP=1 keeps the work folder (the pcaps, the guest initramfs) and names it.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,9 +24,9 @@ log() { printf 'capture-golden: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
 ensure_packages() {
-	local missing=() p
-	for p in diod tcpdump tshark attr python3; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+	local missing=() cp
+	for cp in diod:diod tcpdump:tcpdump tshark:tshark setfattr:attr python3:python3; do
+		PATH=$PATH:/usr/sbin command -v "${cp%%:*}" >/dev/null || missing+=("${cp#*:}")
 	done
 	((${#missing[@]})) || return 0
 	log "installing ${missing[*]}"
@@ -45,7 +46,10 @@ listening() { # port: is something listening on 127.0.0.1:port?
 # tshark's reading of the same capture.
 to_golden() {
 	local pcap=$1 port=$2 source=$3 file=$4
-	"$conv" convert "$pcap" --port "$port" --source "$source" >"$file.tmp"
+	if ! "$conv" convert "$pcap" --port "$port" --source "$source" >"$file.tmp"; then
+		rm -f "$file.tmp"
+		die "$pcap: not converted"
+	fi
 	if ! diff -q <(tshark -r "$pcap" -d "tcp.port==$port,9p" -T fields -e 9p.msgtype 2>/dev/null |
 		tr ',' '\n' | grep .) \
 		<(grep -v '^#' "$file.tmp" | while read -r l; do echo $((16#${l:8:2})); done) >/dev/null; then
@@ -60,7 +64,7 @@ to_golden() {
 capture_host() {
 	local name=$1 tcpd
 	shift
-	tcpdump -i lo -s 0 -U --immediate-mode -w "$work/$name.pcap" "tcp port $port" 2>"$work/$name.tcpdump" &
+	tcpdump -i lo -s 0 -B 32768 -U --immediate-mode -w "$work/$name.pcap" "tcp port $port" 2>"$work/$name.tcpdump" &
 	tcpd=$!
 	until grep -qs 'listening on' "$work/$name.tcpdump"; do sleep 0.1; done
 	"$@" >"$work/$name.stdout" 2>&1 || log "$name exited with status $? (kept: errors are traffic too)"
@@ -113,7 +117,14 @@ parts=("$@")
 ensure_packages
 diod_version=$(dpkg-query -W -f='${Version}' diod)
 work=$(mktemp -d)
-trap '[[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT
+cleanup() {
+	local pids
+	pids=$(jobs -p) # diod and tcpdump still running after a failure
+	# shellcheck disable=SC2086 # one pid per word
+	[[ -z $pids ]] || kill $pids 2>/dev/null || true
+	if [[ -n ${KEEP:-} ]]; then log "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
 mkdir -p "$out"
 for p in "${parts[@]}"; do
 	case $p in

@@ -4,6 +4,7 @@
 # mounts diod over TCP and runs a workload touching as many 9P2000.L messages
 # as the kernel sends, then copies the pcap to the virtio-9p share "out".
 # Exits with the number of workload steps that did not behave as expected.
+# shellcheck shell=sh
 
 port=5640 exp=/tmp/export mnt=/mnt/v9fs failed=0
 mkdir -p /out "$exp" "$mnt"
@@ -37,7 +38,7 @@ diod -f -n -l "127.0.0.1:$port" -e "$exp" -L /tmp/diod.log &
 diod=$!
 hexport=$(printf '%04X' "$port")
 until grep -q ":$hexport 00000000:0000 0A" /proc/net/tcp; do sleep 0.2; done
-tcpdump -i lo -s 0 -U --immediate-mode -Z root -w /tmp/v9fs.pcap "tcp port $port" 2>/tmp/tcpdump.log &
+tcpdump -i lo -s 0 -B 32768 -U --immediate-mode -Z root -w /tmp/v9fs.pcap "tcp port $port" 2>/tmp/tcpdump.log &
 tcpdump=$!
 until grep -qs 'listening on' /tmp/tcpdump.log; do sleep 0.2; done
 

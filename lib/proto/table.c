@@ -261,3 +261,5 @@ p9_dialect_parse(const char *s, enum p9_dialect *d)
 	}
 	return -EINVAL;
 }
+
+const int p9__nfields = F_NFIELDS;

@@ -26,7 +26,7 @@ die() { printf 'mkinitramfs.sh: %s\n' "$*" >&2; exit 1; }
 
 (($#)) || usage
 out=$1; shift
-bins=() files=() modules=$default_modules init=
+bins=() files=() modules=$default_modules init=''
 while (($#)); do
 	case $1 in
 	--bin) (($# >= 2)) || usage; bins+=("$2"); shift 2 ;;

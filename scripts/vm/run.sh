@@ -20,7 +20,7 @@ usage() {
 }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 2; }
 
-timeout_s=300 mem=1024 initrd= shares=() extra=()
+timeout_s=300 mem=1024 initrd='' shares=() extra=()
 while (($#)); do
 	case $1 in
 	--timeout) (($# >= 2)) || usage; timeout_s=$2; shift 2 ;;
@@ -37,6 +37,7 @@ done
 
 kdir=$("$here/kernel.sh")
 
+# shellcheck disable=SC2054 # commas separate QEMU suboptions, not elements
 args=(
 	-accel tcg -cpu max -machine q35,kernel-irqchip=split
 	-device intel-iommu,intremap=on,caching-mode=on
