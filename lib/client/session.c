@@ -337,8 +337,15 @@ negotiate(struct p9_session *s, const struct p9_opts *o)
 	t.version = p9__str(p9_dialect_name(want));
 	s->msize = t.msize;
 	s->dialect = P9_2000L;
-	if ((err = p9_rpc(s, &t, &r)) != 0)
-		return err;
+	if ((err = p9_rpc(s, &t, &r)) != 0) {
+		char why[128];
+
+		if (p9_session_error(s))
+			return err;
+		snprintf(why, sizeof why, "%s", p9_errstr());
+		return p9__fail(err, "server refused version %s msize %u: %s",
+		    p9_dialect_name(want), t.msize, why);
+	}
 	snprintf(vers, sizeof vers, "%.*s", (int)r.f.version.len,
 	    r.f.version.s);
 	if (r.f.msize < P9_MINMSIZE || p9_dialect_parse(vers, &got) != 0 ||

@@ -133,7 +133,9 @@ rm_path(const char *path, int recursive)
 	if ((err = walkto(path, &f)) != 0)
 		return err;
 	isdir = p9_fid_qid(f)->type & P9_QTDIR;
-	if (isdir && recursive)
+	if (isdir && !recursive)
+		err = -EISDIR;	/* as rm(1): directories need -r */
+	else if (isdir)
 		err = rm_children(path, f);
 	p9_fid_put(f);
 	if (err)

@@ -212,7 +212,8 @@ list_dir(const char *path, struct p9_fid *dir, int header)
 	}
 	if (lflag && (err = complete(dir, &l)) != 0)
 		rc = fail(path, err);
-	qsort(l.v, l.n, sizeof *l.v, byname);
+	if (l.n)
+		qsort(l.v, l.n, sizeof *l.v, byname);
 	if (header)
 		printf("%s:\n", path);
 	if (lflag)

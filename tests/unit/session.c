@@ -244,6 +244,51 @@ walks(struct srv *s)
 	}
 }
 
+/* Four Treads must be outstanding before any reply comes. */
+static void
+pipelined(struct srv *s)
+{
+	static uint8_t b[4][8192], data[8192];
+	struct p9_fcall t[4], r;
+	int bad = 0;
+
+	for (int i = 0; i < 4; i++)
+		if (srv_recv(s, &t[i], b[i]) != 0 || t[i].type != P9_Tread ||
+		    t[i].offset != (uint64_t)i * t[0].count)
+			bad++;
+	if (bad)
+		diag("fake server: expected 4 Treads at consecutive offsets");
+	for (int i = 3; i >= 0; i--) {
+		memset(data, 'a' + i, sizeof data);
+		r = (struct p9_fcall){ .type = P9_Rread, .tag = t[i].tag,
+		    .count = t[i].count, .data = data };
+		srv_send(s, &r);
+	}
+	/* then the end of the file */
+	while (srv_recv(s, &t[0], b[0]) == 0) {
+		r = (struct p9_fcall){ .type = P9_Rread, .tag = t[0].tag };
+		srv_send(s, &r);
+	}
+}
+
+struct sink {
+	int		pieces, bad;
+	uint64_t	next;
+};
+
+static int
+collect(void *arg, const void *data, size_t n, uint64_t off)
+{
+	struct sink *k = arg;
+	const uint8_t *p = data;
+
+	if (off != k->next || p[0] != 'a' + k->pieces || p[n - 1] != p[0])
+		k->bad++;
+	k->pieces++;
+	k->next = off + n;
+	return 0;
+}
+
 /* ---- tests -------------------------------------------------------------- */
 
 struct call {
@@ -404,6 +449,22 @@ main(void)
 	ok(p9_rpc(s, &t, &r) == -EBADMSG && strstr(p9_errstr(), "size"),
 	    "a reply larger than msize kills the session: %s", p9_errstr());
 	finish(&srv, s);
+
+	/* p9_readall keeps several Treads in flight, delivers in order */
+	p9_opts_init(&o);
+	o.msize = 8192;
+	srv = (struct srv){ .script = pipelined };
+	s = start(&srv, &o, &err);
+	{
+		struct sink k = { 0, 0, 0 };
+
+		err = p9_readall(p9_session_root(s), 0, 4, collect, &k);
+		ok(err == 0 && k.pieces == 4 && k.bad == 0 &&
+		    k.next == 4 * (8192 - P9_IOHDRSZ), "4 Treads in flight, "
+		    "replies in reverse order reach fn in file order");
+	}
+	finish(&srv, s);
+	p9_opts_init(&o);
 
 	/* fids: every walk's fid goes back to the pool */
 	srv = (struct srv){ .script = walks };

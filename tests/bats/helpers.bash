@@ -1,0 +1,65 @@
+# helpers.bash - shared by the bats suites: where the binaries are, and
+# starting real servers (diod, our 9P2000/.u test server) on free ports.
+
+P9_BUILD=${P9_BUILD:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build}
+CTL=$P9_BUILD/9pctl
+P9SRV=$P9_BUILD/tests/srv/p9srv
+P9STRESS=$P9_BUILD/tests/stress/p9stress
+export LC_ALL=C
+
+# a TCP port nobody listens on
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+}
+
+wait_tcp() { # wait_tcp PORT
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "nothing listens on port $1" >&2
+	return 1
+}
+
+wait_unix() { # wait_unix PATH
+	for _ in $(seq 100); do
+		[ -S "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "no socket at $1" >&2
+	return 1
+}
+
+# start_diod DIR [tcp|unix]: sets ADDR, DIOD_PID
+start_diod() {
+	local dir=$1 how=${2:-tcp}
+	command -v diod >/dev/null || skip "diod is not installed"
+	if [ "$how" = unix ]; then
+		SOCK=$BATS_FILE_TMPDIR/diod.sock
+		diod -f -n -l "$SOCK" -e "$dir" -L "$BATS_FILE_TMPDIR/diod.log" &
+		DIOD_PID=$!
+		wait_unix "$SOCK"
+		ADDR=unix:$SOCK
+	else
+		local port
+		port=$(free_port)
+		diod -f -n -l "127.0.0.1:$port" -e "$dir" -L "$BATS_FILE_TMPDIR/diod.log" &
+		DIOD_PID=$!
+		wait_tcp "$port"
+		ADDR=tcp:127.0.0.1:$port
+	fi
+	export ADDR DIOD_PID
+}
+
+stop_pid() {
+	[ -n "${1:-}" ] || return 0
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+# ls -l with runs of blanks squeezed (column widths are cosmetic)
+squeeze() { tr -s ' '; }
