@@ -18,6 +18,7 @@
 #ifndef P9_H
 #define P9_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -386,6 +387,23 @@ int	p9_send(struct p9_session *s, struct p9_fcall *t, struct p9_req **rq);
 int	p9_wait(struct p9_req *rq, struct p9_reply *r);
 int	p9_cancel(struct p9_req *rq);
 
+/*
+ * An RPC that another thread may interrupt: p9_intr_fire flushes the
+ * call running under in (or the next one started, if none is yet), and
+ * that call returns -EINTR unless its reply beat the Rflush.  Safe
+ * whatever the timing: the library owns the request's lifetime.
+ */
+struct p9_intr {
+	pthread_mutex_t	 lk;
+	struct p9_req	*rq;
+	int		 fired;
+};
+void	p9_intr_init(struct p9_intr *in);
+void	p9_intr_destroy(struct p9_intr *in);
+int	p9_rpc_intr(struct p9_session *s, struct p9_fcall *t,
+	    struct p9_reply *r, struct p9_intr *in);
+void	p9_intr_fire(struct p9_intr *in);
+
 /* ---- fids and file operations ------------------------------------------- */
 
 /* A fid's number, qid, and the path it was walked by. */
@@ -459,6 +477,27 @@ int	p9_statfs(struct p9_fid *f, struct p9_statfs *st);
 int	p9_fsync(struct p9_fid *f, int datasync);
 int	p9_symlink(struct p9_fid *dir, const char *name, const char *target);
 int	p9_readlink(struct p9_fid *f, char *buf, size_t cap);
+/* A hard link name in dir to f (9P2000.L Tlink, .u Tcreate DMLINK). */
+int	p9_link(struct p9_fid *dir, struct p9_fid *f, const char *name);
+/* A device, fifo or socket node (mode holds S_IF* and permissions). */
+int	p9_mknod(struct p9_fid *dir, const char *name, mode_t mode,
+	    uint32_t major, uint32_t minor);
+
+/*
+ * Extended attributes (9P2000.L).  p9_xattr_get with name "" reads the
+ * NUL-separated list of names; cap 0 asks only for the size.  flags for
+ * p9_xattr_set are setxattr(2)'s XATTR_CREATE (1) / XATTR_REPLACE (2).
+ */
+ssize_t	p9_xattr_get(struct p9_fid *f, const char *name, void *buf,
+	    size_t cap);
+int	p9_xattr_set(struct p9_fid *f, const char *name, const void *val,
+	    size_t n, int flags);
+int	p9_xattr_remove(struct p9_fid *f, const char *name);
+
+/* POSIX record locks (9P2000.L): *status is P9_LOCK_SUCCESS ... */
+int	p9_lock(struct p9_fid *f, struct p9_flock *l, uint8_t *status);
+/* Tgetlock: l is updated with the conflicting lock, or type UNLCK. */
+int	p9_getlock(struct p9_fid *f, struct p9_flock *l);
 
 #ifdef __cplusplus
 }

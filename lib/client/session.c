@@ -220,8 +220,9 @@ p9__rpc_err(struct p9_session *s, const struct p9_fcall *r)
 	return 0;
 }
 
-int
-p9_wait(struct p9_req *rq, struct p9_reply *r)
+/* Wait for rq's reply and decode it; rq stays allocated. */
+static int
+collect(struct p9_req *rq, struct p9_reply *r)
 {
 	struct p9_session *s = rq->s;
 	enum p9_dialect d = s->dialect;
@@ -249,13 +250,80 @@ p9_wait(struct p9_req *rq, struct p9_reply *r)
 		if (err == 0)
 			err = p9__rpc_err(s, &r->f);
 	}
-	pthread_cond_destroy(&rq->cv);
-	free(rq);
 	if (err) {
 		free(r->buf);
 		r->buf = NULL;
 	}
 	return err;
+}
+
+static void
+req_free(struct p9_req *rq)
+{
+	pthread_cond_destroy(&rq->cv);
+	free(rq);
+}
+
+int
+p9_wait(struct p9_req *rq, struct p9_reply *r)
+{
+	int err = collect(rq, r);
+
+	req_free(rq);
+	return err;
+}
+
+void
+p9_intr_init(struct p9_intr *in)
+{
+	pthread_mutex_init(&in->lk, NULL);
+	in->rq = NULL;
+	in->fired = 0;
+}
+
+void
+p9_intr_destroy(struct p9_intr *in)
+{
+	pthread_mutex_destroy(&in->lk);
+}
+
+int
+p9_rpc_intr(struct p9_session *s, struct p9_fcall *t, struct p9_reply *r,
+    struct p9_intr *in)
+{
+	struct p9_req *rq;
+	int err, fired;
+
+	r->buf = NULL;
+	pthread_mutex_lock(&in->lk);
+	fired = in->fired;
+	pthread_mutex_unlock(&in->lk);
+	if (fired)
+		return p9__fail(-EINTR, "interrupted");
+	if ((err = p9_send(s, t, &rq)) != 0)
+		return err;
+	pthread_mutex_lock(&in->lk);
+	in->rq = rq;
+	if (in->fired)
+		p9_cancel(rq);
+	pthread_mutex_unlock(&in->lk);
+	err = collect(rq, r);
+	/* p9_intr_fire holds in->lk for as long as it uses rq */
+	pthread_mutex_lock(&in->lk);
+	in->rq = NULL;
+	pthread_mutex_unlock(&in->lk);
+	req_free(rq);
+	return err;
+}
+
+void
+p9_intr_fire(struct p9_intr *in)
+{
+	pthread_mutex_lock(&in->lk);
+	in->fired = 1;
+	if (in->rq)
+		p9_cancel(in->rq);
+	pthread_mutex_unlock(&in->lk);
 }
 
 int
@@ -267,7 +335,7 @@ p9_cancel(struct p9_req *rq)
 	int err;
 
 	pthread_mutex_lock(&s->lk);
-	if (rq->state == RQ_DONE || rq->t.type == P9_Tversion) {
+	if (rq->state == RQ_DONE || rq->flushed || rq->t.type == P9_Tversion) {
 		pthread_mutex_unlock(&s->lk);
 		return 0;
 	}

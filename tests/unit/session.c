@@ -289,6 +289,14 @@ collect(void *arg, const void *data, size_t n, uint64_t off)
 	return 0;
 }
 
+static void *
+fire_later(void *arg)
+{
+	usleep(100000);
+	p9_intr_fire(arg);
+	return NULL;
+}
+
 /* ---- tests -------------------------------------------------------------- */
 
 struct call {
@@ -398,6 +406,30 @@ main(void)
 	is(p9_session_ntags(s), 0, "the flushed tag is free");
 	t = (struct p9_fcall){ .type = P9_Tclunk, .fid = 9 };
 	ok(p9_rpc(s, &t, &r) == 0, "the session goes on after a flush");
+	p9_reply_free(&r);
+	finish(&srv, s);
+
+	/* p9_rpc_intr: another thread interrupts a call the server sits on */
+	srv = (struct srv){ .script = flush_only };
+	s = start(&srv, &o, &err);
+	{
+		struct p9_intr in;
+		pthread_t th;
+
+		p9_intr_init(&in);
+		pthread_create(&th, NULL, fire_later, &in);
+		t = (struct p9_fcall){ .type = P9_Tread, .fid = 1, .count = 3 };
+		is(p9_rpc_intr(s, &t, &r, &in), -EINTR,
+		    "an interrupted call returns -EINTR after Rflush");
+		pthread_join(th, NULL);
+		is(p9_session_ntags(s), 0, "and leaves no tag behind");
+		t = (struct p9_fcall){ .type = P9_Tread, .fid = 1, .count = 3 };
+		is(p9_rpc_intr(s, &t, &r, &in), -EINTR,
+		    "a call started after the interrupt is not sent");
+		p9_intr_destroy(&in);
+	}
+	t = (struct p9_fcall){ .type = P9_Tclunk, .fid = 9 };
+	ok(p9_rpc(s, &t, &r) == 0, "the session goes on");
 	p9_reply_free(&r);
 	finish(&srv, s);
 
