@@ -260,7 +260,7 @@ ssize_t	p9_encode_head(uint8_t *buf, size_t cap, const struct p9_fcall *f,
  */
 int	p9_decode(const uint8_t *buf, size_t len, uint32_t msize,
 	    enum p9_dialect d, struct p9_fcall *f, const char **why);
-/* Is r an acceptable reply to t?  0, or -EBADMSG/-EPROTO with a reason. */
+/* Is r an acceptable reply to t?  0, or -EPROTO with a reason. */
 int	p9_check_reply(const struct p9_fcall *t, const struct p9_fcall *r,
 	    enum p9_dialect d, const char **why);
 
@@ -335,6 +335,7 @@ struct p9_opts {
 	const char	*aname;		/* NULL = "" */
 	uint32_t	n_uname;	/* P9_NOFID = from getuid() */
 	int		timeout_ms;	/* connect timeout, 0 = none */
+	const char	*trace;		/* p9_trace_file from Tversion on */
 };
 void	p9_opts_init(struct p9_opts *o);
 
@@ -351,7 +352,10 @@ int	p9_dial(const char *addr, const struct p9_opts *o,
  */
 int	p9_session_fd(int rfd, int wfd, const struct p9_opts *o,
 	    struct p9_session **sp);
-/* Clunk every fid, close the transport, free. */
+/*
+ * Clunk the root, close the transport, free.  Fids still held become
+ * invalid (put them first); replies may still be freed afterwards.
+ */
 void	p9_session_close(struct p9_session *s);
 
 enum p9_dialect p9_session_dialect(const struct p9_session *s);
@@ -365,6 +369,13 @@ int	p9_session_error(const struct p9_session *s);
 /* Fids currently allocated (for leak checks); tags in flight. */
 unsigned p9_session_nfids(struct p9_session *s);
 unsigned p9_session_ntags(struct p9_session *s);
+
+/*
+ * Record every message of the session from now on in path, one line
+ * each: "<seconds>.<nanoseconds> <hex of the message>" (see libp9(3)).
+ * The file is closed by p9_session_close.
+ */
+int	p9_trace_file(struct p9_session *s, const char *path);
 
 /* Text of the last error on this thread (server's message or reason). */
 const char *p9_errstr(void);
@@ -393,9 +404,10 @@ int	p9_cancel(struct p9_req *rq);
  * that call returns -EINTR unless its reply beat the Rflush.  Safe
  * whatever the timing: the library owns the request's lifetime.
  */
+#define P9_INTR_MAX	64
 struct p9_intr {
 	pthread_mutex_t	 lk;
-	struct p9_req	*rq;
+	struct p9_req	*rq[P9_INTR_MAX];	/* calls running under it */
 	int		 fired;
 };
 void	p9_intr_init(struct p9_intr *in);
@@ -403,6 +415,18 @@ void	p9_intr_destroy(struct p9_intr *in);
 int	p9_rpc_intr(struct p9_session *s, struct p9_fcall *t,
 	    struct p9_reply *r, struct p9_intr *in);
 void	p9_intr_fire(struct p9_intr *in);
+
+/*
+ * One large read or write split into chunks that all travel at once; in
+ * may be NULL.  At most P9_INTR_MAX chunks go, so a call moves at most
+ * P9_INTR_MAX * p9_session_iosize() bytes.  p9_pread_par returns the
+ * bytes read (short at end of file or at that bound); p9_pwrite_par the
+ * bytes written.
+ */
+ssize_t	p9_pread_par(struct p9_fid *f, void *buf, size_t n, uint64_t off,
+	    struct p9_intr *in);
+ssize_t	p9_pwrite_par(struct p9_fid *f, const void *buf, size_t n,
+	    uint64_t off, struct p9_intr *in);
 
 /* ---- fids and file operations ------------------------------------------- */
 
@@ -442,11 +466,13 @@ int	p9_writeall(struct p9_fid *f, uint64_t off, int depth, p9_srcfn src,
 
 /*
  * Attributes of many names in one directory at once (pipelined walks and
- * getattrs).  errs[i] is 0 or the negative errno for names[i].
+ * getattrs).  errs[i] is 0 or the negative errno for names[i].  With
+ * fids non-NULL, fids[i] keeps the walked fid of each name that
+ * succeeded (the caller puts it); without, they are clunked.
  */
 struct p9_stbuf;
 int	p9_getattr_many(struct p9_fid *dir, const char *const *names,
-	    size_t n, struct p9_stbuf *out, int *errs);
+	    size_t n, struct p9_stbuf *out, int *errs, struct p9_fid **fids);
 
 /* Dialect-independent attributes (from Rgetattr, or a stat). */
 struct p9_stbuf {

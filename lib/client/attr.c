@@ -343,7 +343,7 @@ mk_clunk(struct p9_fcall *t, struct p9_fid *f, int i, void *arg)
 
 int
 p9_getattr_many(struct p9_fid *dir, const char *const *names, size_t n,
-    struct p9_stbuf *out, int *errs)
+    struct p9_stbuf *out, int *errs, struct p9_fid **keep)
 {
 	struct p9_fid *fs[BATCH];
 	int skip[BATCH];	/* non-zero: no fid to clunk */
@@ -363,6 +363,22 @@ p9_getattr_many(struct p9_fid *dir, const char *const *names, size_t n,
 		for (int i = 0; i < k; i++)
 			skip[i] = m.errs[i];
 		batch(dir->s, fs, k, m.errs, mk_attr, got_attr, &m);
+		if (keep) {
+			for (int i = 0; i < k; i++) {
+				keep[base + i] = NULL;
+				if (m.errs[i] == 0) {
+					fs[i]->live = 1;
+					fs[i]->qid = m.out[i].qid;
+					p9__fid_setpath(fs[i], p9_fid_path(dir),
+					    m.names[i]);
+					keep[base + i] = fs[i];
+				} else if (fs[i]) {
+					fs[i]->live = !skip[i];
+					p9_fid_put(fs[i]);
+				}
+			}
+			continue;
+		}
 		batch(dir->s, fs, k, skip, mk_clunk, NULL, &m);
 		for (int i = 0; i < k; i++)
 			if (fs[i])

@@ -68,6 +68,12 @@ p9__deliver(struct p9_session *s, uint8_t *buf, size_t len)
 	uint16_t tag = (uint16_t)(buf[5] | buf[6] << 8);
 	struct p9_req **sp, *rq;
 
+	if (s->trace) {
+		struct iovec iov = { buf, len };
+
+		s->trace(s->tracearg, &iov, 1);
+	}
+
 	pthread_mutex_lock(&s->lk);
 	sp = slot(s, tag);
 	rq = sp ? *sp : NULL;
@@ -75,12 +81,20 @@ p9__deliver(struct p9_session *s, uint8_t *buf, size_t len)
 		/* a reply to no outstanding request: drop it, count it */
 		s->strays++;
 		pthread_mutex_unlock(&s->lk);
-		free(buf);
+		p9__rxfree(buf);
 		return;
 	}
 	freetag(s, tag);
 	finish(rq, 0, buf, len);
 	pthread_mutex_unlock(&s->lk);
+}
+
+void
+p9__set_trace(struct p9_session *s,
+    void (*fn)(void *, const struct iovec *, int), void *arg)
+{
+	s->trace = fn;
+	s->tracearg = arg;
 }
 
 void
@@ -182,6 +196,8 @@ p9_send(struct p9_session *s, struct p9_fcall *t, struct p9_req **rqp)
 	}
 	iov[0] = (struct iovec){ hd, (size_t)n };
 	iov[1] = (struct iovec){ (void *)t->data, payload };
+	if (s->trace)
+		s->trace(s->tracearg, iov, payload ? 2 : 1);
 	err = s->tr->ops->send(s->tr, iov, payload ? 2 : 1);
 	if (hd != small)
 		free(hd);
@@ -251,7 +267,7 @@ collect(struct p9_req *rq, struct p9_reply *r)
 			err = p9__rpc_err(s, &r->f);
 	}
 	if (err) {
-		free(r->buf);
+		p9__rxfree(r->buf);
 		r->buf = NULL;
 	}
 	return err;
@@ -276,9 +292,8 @@ p9_wait(struct p9_req *rq, struct p9_reply *r)
 void
 p9_intr_init(struct p9_intr *in)
 {
+	memset(in, 0, sizeof *in);
 	pthread_mutex_init(&in->lk, NULL);
-	in->rq = NULL;
-	in->fired = 0;
 }
 
 void
@@ -287,33 +302,66 @@ p9_intr_destroy(struct p9_intr *in)
 	pthread_mutex_destroy(&in->lk);
 }
 
+/* Register rq in slot i of in (NULL in: nothing to do); -EINTR if fired. */
+int
+p9__intr_add(struct p9_intr *in, int i, struct p9_req *rq)
+{
+	int fired;
+
+	if (in == NULL)
+		return 0;
+	pthread_mutex_lock(&in->lk);
+	in->rq[i] = rq;
+	if ((fired = in->fired) != 0)
+		p9_cancel(rq);
+	pthread_mutex_unlock(&in->lk);
+	return fired ? -EINTR : 0;
+}
+
+/* Wait for the request in slot i, then drop it from in and free it. */
+int
+p9__intr_wait(struct p9_intr *in, int i, struct p9_req *rq,
+    struct p9_reply *r)
+{
+	int err = collect(rq, r);
+
+	/* p9_intr_fire holds in->lk for as long as it uses rq */
+	if (in) {
+		pthread_mutex_lock(&in->lk);
+		in->rq[i] = NULL;
+		pthread_mutex_unlock(&in->lk);
+	}
+	req_free(rq);
+	return err;
+}
+
+int
+p9__intr_fired(struct p9_intr *in)
+{
+	int fired;
+
+	if (in == NULL)
+		return 0;
+	pthread_mutex_lock(&in->lk);
+	fired = in->fired;
+	pthread_mutex_unlock(&in->lk);
+	return fired;
+}
+
 int
 p9_rpc_intr(struct p9_session *s, struct p9_fcall *t, struct p9_reply *r,
     struct p9_intr *in)
 {
 	struct p9_req *rq;
-	int err, fired;
+	int err;
 
 	r->buf = NULL;
-	pthread_mutex_lock(&in->lk);
-	fired = in->fired;
-	pthread_mutex_unlock(&in->lk);
-	if (fired)
+	if (p9__intr_fired(in))
 		return p9__fail(-EINTR, "interrupted");
 	if ((err = p9_send(s, t, &rq)) != 0)
 		return err;
-	pthread_mutex_lock(&in->lk);
-	in->rq = rq;
-	if (in->fired)
-		p9_cancel(rq);
-	pthread_mutex_unlock(&in->lk);
-	err = collect(rq, r);
-	/* p9_intr_fire holds in->lk for as long as it uses rq */
-	pthread_mutex_lock(&in->lk);
-	in->rq = NULL;
-	pthread_mutex_unlock(&in->lk);
-	req_free(rq);
-	return err;
+	p9__intr_add(in, 0, rq);
+	return p9__intr_wait(in, 0, rq, r);
 }
 
 void
@@ -321,8 +369,9 @@ p9_intr_fire(struct p9_intr *in)
 {
 	pthread_mutex_lock(&in->lk);
 	in->fired = 1;
-	if (in->rq)
-		p9_cancel(in->rq);
+	for (int i = 0; i < P9_INTR_MAX; i++)
+		if (in->rq[i])
+			p9_cancel(in->rq[i]);
 	pthread_mutex_unlock(&in->lk);
 }
 
@@ -384,7 +433,7 @@ p9__rpc0(struct p9_session *s, struct p9_fcall *t)
 void
 p9_reply_free(struct p9_reply *r)
 {
-	free(r->buf);
+	p9__rxfree(r->buf);
 	r->buf = NULL;
 }
 
@@ -427,6 +476,7 @@ negotiate(struct p9_session *s, const struct p9_opts *o)
 	s->msize = r.f.msize;
 	s->dialect = got;
 	p9_reply_free(&r);
+	p9__pool_resize(s->pool, s->msize);
 	return 0;
 }
 
@@ -493,12 +543,17 @@ p9_session_fd(int rfd, int wfd, const struct p9_opts *o,
 	for (unsigned i = 0; i < s->maxtag; i++)
 		s->freetags[s->nfree++] = (uint16_t)(s->maxtag - 1 - i);
 	s->msize = o->msize ? o->msize : P9_DEFMSIZE;
+	if ((s->pool = p9__pool_new(s->msize)) == NULL) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	if ((err = p9__sock_open(rfd, wfd, &s->tr)) != 0) {
 		rfd = wfd = -1;		/* p9__sock_open closed them */
 		goto fail;
 	}
 	s->tr->s = s;
-	if ((err = p9__sock_start(s->tr)) != 0) {
+	if ((o->trace && (err = p9_trace_file(s, o->trace)) != 0) ||
+	    (err = p9__sock_start(s->tr)) != 0) {
 		p9_session_close(s);
 		return err;
 	}
@@ -519,6 +574,7 @@ fail:
 		if (wfd != rfd)
 			close(wfd);
 	}
+	p9__pool_close(s->pool);
 	free(s->tags);
 	free(s->freetags);
 	free(s);
@@ -547,6 +603,8 @@ p9_session_close(struct p9_session *s)
 		s->tr->ops->shutdown(s->tr);
 		s->tr->ops->destroy(s->tr);
 	}
+	if (s->trace)
+		p9__trace_close(s->tracearg);
 	while (s->fids.next != &s->fids) {
 		struct p9_fid *f = s->fids.next;
 
@@ -556,6 +614,7 @@ p9_session_close(struct p9_session *s)
 		free(f);
 	}
 	free(s->fidfree);
+	p9__pool_close(s->pool);
 	free(s->tags);
 	free(s->freetags);
 	pthread_mutex_destroy(&s->lk);

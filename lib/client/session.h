@@ -71,6 +71,9 @@ struct p9_session {
 	int			 dead;		/* negative errno once down */
 	unsigned long		 strays;	/* replies to no request */
 	char			 why[128];	/* why the session died */
+	struct pool		*pool;		/* reply buffers */
+	void			(*trace)(void *, const struct iovec *, int);
+	void			*tracearg;
 
 	pthread_mutex_t		 fidlk;		/* guards the fid pool */
 	struct p9_fid		 fids;		/* list head of live fids */
@@ -78,6 +81,14 @@ struct p9_session {
 	uint32_t		*fidfree;
 	unsigned		 nfidfree, fidcap, nfids;
 };
+
+/* received-message buffers (rxbuf.c) */
+struct pool;
+struct pool *p9__pool_new(size_t size);
+void	p9__pool_close(struct pool *p);
+void	p9__pool_resize(struct pool *p, size_t size);
+uint8_t	*p9__rxbuf(struct pool *p, size_t size);
+void	p9__rxfree(uint8_t *buf);
 
 /* called by transports */
 void	p9__deliver(struct p9_session *s, uint8_t *buf, size_t len);
@@ -91,10 +102,19 @@ int	p9__sock_open(int rfd, int wfd, struct p9_transport **tp);
 int	p9__sock_start(struct p9_transport *tp);
 int	p9__dial_fds(const char *addr, int timeout_ms, int *rfd, int *wfd);
 
+/* tracing (lib/trace/) */
+void	p9__set_trace(struct p9_session *s,
+	    void (*fn)(void *, const struct iovec *, int), void *arg);
+void	p9__trace_close(void *arg);
+
 /* fids (fid.c) */
 struct p9_fid *p9__fid_new(struct p9_session *s);
 void	p9__fid_setpath(struct p9_fid *f, const char *base, const char *rel);
 int	p9__rpc0(struct p9_session *s, struct p9_fcall *t);
+int	p9__intr_add(struct p9_intr *in, int i, struct p9_req *rq);
+int	p9__intr_wait(struct p9_intr *in, int i, struct p9_req *rq,
+	    struct p9_reply *r);
+int	p9__intr_fired(struct p9_intr *in);
 int	p9__rpc_err(struct p9_session *s, const struct p9_fcall *r);
 
 #endif

@@ -148,3 +148,67 @@ out:
 		free(ring[i].buf);
 	return err;
 }
+
+/*
+ * Send one request per chunk of buf (all at once), then collect them in
+ * order.  For reads, data lands in buf; the count stops at the first
+ * short chunk.
+ */
+static ssize_t
+par(struct p9_fid *f, uint8_t *buf, size_t n, uint64_t off,
+    struct p9_intr *in, int write)
+{
+	struct p9_req *rq[P9_INTR_MAX];
+	uint32_t size = chunk(f), want[P9_INTR_MAX];
+	struct p9_fcall t = { .fid = f->num };
+	struct p9_reply r;
+	size_t done = 0;
+	int k = 0, err = 0, shorted = 0;
+
+	t.type = write ? P9_Twrite : P9_Tread;
+	if (p9__intr_fired(in))
+		return p9__fail(-EINTR, "interrupted");
+	for (size_t at = 0; at < n && k < P9_INTR_MAX; at += size, k++) {
+		t.offset = off + at;
+		t.count = want[k] = (uint32_t)(n - at < size ? n - at : size);
+		t.data = buf + at;
+		if ((err = p9_send(f->s, &t, &rq[k])) != 0)
+			break;
+		p9__intr_add(in, k, rq[k]);
+	}
+	for (int i = 0; i < k; i++) {
+		int e = p9__intr_wait(in, i, rq[i], &r);
+
+		if (e) {
+			err = err ? err : e;
+			shorted = 1;
+			continue;
+		}
+		if (!shorted) {
+			if (!write)
+				memcpy(buf + (size_t)i * size, r.f.data, r.f.count);
+			done += r.f.count;
+			shorted = r.f.count < want[i];
+		}
+		p9_reply_free(&r);
+	}
+	if (done == 0 && err)
+		return err;
+	if (done == 0 && write && n)
+		return p9__fail(-EIO, "server wrote nothing");
+	return (ssize_t)done;
+}
+
+ssize_t
+p9_pread_par(struct p9_fid *f, void *buf, size_t n, uint64_t off,
+    struct p9_intr *in)
+{
+	return par(f, buf, n, off, in, 0);
+}
+
+ssize_t
+p9_pwrite_par(struct p9_fid *f, const void *buf, size_t n, uint64_t off,
+    struct p9_intr *in)
+{
+	return par(f, (uint8_t *)buf, n, off, in, 1);
+}

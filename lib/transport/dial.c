@@ -21,10 +21,11 @@
 #include "transport.h"
 #include "client/session.h"
 
+/* Messages leave the address out: the caller names it. */
 static int
-bad(const char *s, const char *why)
+bad(const char *why)
 {
-	return p9__fail(-EINVAL, "%s: %s", s, why);
+	return p9__fail(-EINVAL, "%s", why);
 }
 
 static int
@@ -53,7 +54,7 @@ parse_port(const char *p, char *out)
 
 /* HOST[:PORT] or [V6][:PORT]; sep is ':' or '!' */
 static int
-hostport(const char *orig, const char *s, int sep, int needport,
+hostport(const char *s, int sep, int needport,
     struct p9__addr *a)
 {
 	const char *colon;
@@ -64,33 +65,33 @@ hostport(const char *orig, const char *s, int sep, int needport,
 		const char *rb = strchr(s, ']');
 
 		if (rb == NULL || rb == s + 1)
-			return bad(orig, "unterminated [IPv6] address");
+			return bad("unterminated [IPv6] address");
 		if (copy(a->host, sizeof a->host, s + 1, (size_t)(rb - s - 1)))
-			return bad(orig, "host name too long");
+			return bad("host name too long");
 		if (rb[1] == '\0')
-			return needport ? bad(orig, "missing port") : 0;
+			return needport ? bad("missing port") : 0;
 		if (rb[1] != sep || parse_port(rb + 2, a->port))
-			return bad(orig, "bad port");
+			return bad("bad port");
 		return 0;
 	}
 	colon = strrchr(s, sep);
 	if (colon && sep == ':' && strchr(s, ':') != colon)
-		return bad(orig, "IPv6 addresses go in brackets: [ADDR]:PORT");
+		return bad("IPv6 addresses go in brackets: [ADDR]:PORT");
 	if (colon == NULL) {
 		if (needport)
-			return bad(orig, "missing port");
+			return bad("missing port");
 		colon = s + strlen(s);
 	} else if (parse_port(colon + 1, a->port))
-		return bad(orig, "bad port");
+		return bad("bad port");
 	if (colon == s)
-		return bad(orig, "missing host");
+		return bad("missing host");
 	if (copy(a->host, sizeof a->host, s, (size_t)(colon - s)))
-		return bad(orig, "host name too long");
+		return bad("host name too long");
 	return 0;
 }
 
 static int
-parse_fds(const char *orig, const char *s, struct p9__addr *a)
+parse_fds(const char *s, struct p9__addr *a)
 {
 	char *end;
 	long r, w;
@@ -98,11 +99,11 @@ parse_fds(const char *orig, const char *s, struct p9__addr *a)
 	errno = 0;
 	r = strtol(s, &end, 10);
 	if (end == s || *end != ',' || errno || r < 0 || r > INT_MAX)
-		return bad(orig, "expected fd:R,W");
+		return bad("expected fd:R,W");
 	s = end + 1;
 	w = strtol(s, &end, 10);
 	if (end == s || *end || errno || w < 0 || w > INT_MAX)
-		return bad(orig, "expected fd:R,W");
+		return bad("expected fd:R,W");
 	a->kind = P9__A_FD;
 	a->rfd = (int)r;
 	a->wfd = (int)w;
@@ -114,28 +115,28 @@ p9__parse_addr(const char *s, struct p9__addr *a)
 {
 	memset(a, 0, sizeof *a);
 	if (s == NULL || *s == '\0')
-		return bad("\"\"", "empty address");
+		return bad("empty address");
 	if (!strncmp(s, "tcp:", 4))
-		return hostport(s, s + 4, ':', 0, a);
+		return hostport(s + 4, ':', 0, a);
 	if (!strncmp(s, "tcp!", 4))
-		return hostport(s, s + 4, '!', 0, a);
+		return hostport(s + 4, '!', 0, a);
 	if (!strncmp(s, "unix:", 5) || !strncmp(s, "unix!", 5)) {
 		a->kind = P9__A_UNIX;
 		if (s[5] == '\0')
-			return bad(s, "missing socket path");
+			return bad("missing socket path");
 		if (copy(a->path, sizeof a->path, s + 5, strlen(s + 5)))
-			return bad(s, "socket path too long");
+			return bad("socket path too long");
 		return 0;
 	}
 	if (!strncmp(s, "fd:", 3))
-		return parse_fds(s, s + 3, a);
+		return parse_fds(s + 3, a);
 	if (*s == '[' || strchr(s, ':'))
-		return hostport(s, s, ':', 1, a);
+		return hostport(s, ':', 1, a);
 	if (strchr(s, '!') || strchr(s, '/'))
-		return bad(s, "unknown address form");
+		return bad("unknown address form");
 	a->kind = P9__A_TAG;
 	if (copy(a->path, sizeof a->path, s, strlen(s)))
-		return bad(s, "tag too long");
+		return bad("tag too long");
 	return 0;
 }
 
@@ -165,14 +166,13 @@ done:
 }
 
 static int
-dial_tcp(const char *orig, const struct p9__addr *a, int ms)
+dial_tcp(const struct p9__addr *a, int ms)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
 	int fd = -1, err = -ECONNREFUSED, gai, one = 1;
 
 	if ((gai = getaddrinfo(a->host, a->port, &hints, &res)) != 0)
-		return p9__fail(-EHOSTUNREACH, "%s: %s", orig,
-		    gai_strerror(gai));
+		return p9__fail(-EHOSTUNREACH, "%s", gai_strerror(gai));
 	for (ai = res; ai; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
 		    ai->ai_protocol);
@@ -187,26 +187,26 @@ dial_tcp(const char *orig, const struct p9__addr *a, int ms)
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
-		return p9__fail(err, "%s: %s", orig, strerror(-err));
+		return p9__fail(err, "%s", strerror(-err));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	return fd;
 }
 
 static int
-dial_unix(const char *orig, const struct p9__addr *a)
+dial_unix(const struct p9__addr *a)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd, err;
 
 	if (strlen(a->path) >= sizeof sun.sun_path)
-		return bad(orig, "socket path too long");
+		return bad("socket path too long");
 	strcpy(sun.sun_path, a->path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return p9__fail(-errno, "%s: %s", orig, strerror(errno));
+		return p9__fail(-errno, "%s", strerror(errno));
 	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
 		err = errno;
 		close(fd);
-		return p9__fail(-err, "%s: %s", orig, strerror(err));
+		return p9__fail(-err, "%s", strerror(err));
 	}
 	return fd;
 }
@@ -221,21 +221,21 @@ p9__dial_fds(const char *addr, int ms, int *rfd, int *wfd)
 		return err;
 	switch (a.kind) {
 	case P9__A_TCP:
-		fd = dial_tcp(addr, &a, ms);
+		fd = dial_tcp(&a, ms);
 		break;
 	case P9__A_UNIX:
-		fd = dial_unix(addr, &a);
+		fd = dial_unix(&a);
 		break;
 	case P9__A_FD:
 		if (fcntl(a.rfd, F_GETFD) < 0 || fcntl(a.wfd, F_GETFD) < 0)
-			return p9__fail(-EBADF, "%s: descriptor not open", addr);
+			return p9__fail(-EBADF, "descriptor not open");
 		*rfd = a.rfd;
 		*wfd = a.wfd;
 		return 0;
 	default:
 		return p9__fail(-ENOTSUP,
-		    "%s: no virtio-9p transport in this build (or not a dial "
-		    "string: try tcp:HOST[:PORT] or unix:PATH)", addr);
+		    "no virtio-9p transport in this build (or not a dial "
+		    "string: try tcp:HOST[:PORT] or unix:PATH)");
 	}
 	if (fd < 0)
 		return fd;

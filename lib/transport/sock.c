@@ -99,6 +99,16 @@ rd(struct sock *k, void *dst, size_t n)
 	struct pollfd p[2] = { { k->rfd, POLLIN, 0 }, { k->stop[0], POLLIN, 0 } };
 	ssize_t r;
 
+	/* a socket with data ready needs no poll */
+	if (k->issock) {
+		r = recv(k->rfd, dst, n, MSG_DONTWAIT);
+		if (r > 0)
+			return r;
+		if (r == 0)
+			return 0;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+	}
 	for (;;) {
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)
@@ -167,13 +177,13 @@ reader(void *arg)
 			p9__hangup_why(s, err, "reply size outside 7..msize");
 			return NULL;
 		}
-		if ((buf = malloc(size)) == NULL) {
+		if ((buf = p9__rxbuf(s->pool, size)) == NULL) {
 			err = -ENOMEM;
 			break;
 		}
 		memcpy(buf, hdr, 4);
 		if ((err = rd_exact(k, buf + 4, size - 4)) != 0) {
-			free(buf);
+			p9__rxfree(buf);
 			break;
 		}
 		p9__deliver(s, buf, size);
@@ -236,7 +246,8 @@ p9__sock_open(int rfd, int wfd, struct p9_transport **tp)
 	k->tr.ops = &sock_ops;
 	k->rfd = rfd;
 	k->wfd = wfd;
-	k->issock = fstat(wfd, &st) == 0 && S_ISSOCK(st.st_mode);
+	k->issock = fstat(wfd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    fstat(rfd, &st) == 0 && S_ISSOCK(st.st_mode);
 	fcntl(k->stop[0], F_SETFD, FD_CLOEXEC);
 	fcntl(k->stop[1], F_SETFD, FD_CLOEXEC);
 	pthread_mutex_init(&k->wlk, NULL);

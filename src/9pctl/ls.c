@@ -178,7 +178,7 @@ complete(struct p9_fid *dir, struct list *l)
 			free(errs);
 			return -ENOMEM;
 		}
-		p9_getattr_many(dir, names, l->n, out, errs);
+		p9_getattr_many(dir, names, l->n, out, errs, NULL);
 		for (size_t i = 0; i < l->n; i++)
 			if (errs[i] == 0)
 				l->v[i].st = out[i];
@@ -355,8 +355,13 @@ cmd_stat(int argc, char **argv)
 		printf("   Qid: path %#llx version %u type %#x\tLinks: %llu\n",
 		    (unsigned long long)q->path, q->version, q->type,
 		    (unsigned long long)st.nlink);
-		printf("Access: (%04o/%s)  Uid: (%u/%s)  Gid: (%u/%s)\n",
-		    st.mode & 07777, m, st.uid, u, st.gid, g);
+		printf("Access: (%04o/%s)  ", st.mode & 07777, m);
+		/* 9P2000 knows owners by name only */
+		if (st.uid == P9_NOFID)
+			printf("Uid: (%s)  Gid: (%s)\n", u, g);
+		else
+			printf("Uid: (%u/%s)  Gid: (%u/%s)\n", st.uid, u,
+			    st.gid, g);
 		print_time("Access", st.atime, st.atime_ns);
 		print_time("Modify", st.mtime, st.mtime_ns);
 		print_time("Change", st.ctime, st.ctime_ns);

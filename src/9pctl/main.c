@@ -50,11 +50,12 @@ parse_msize(const char *s)
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (*end == 'k' || *end == 'K')
+	if (v <= UINT32_MAX && (*end == 'k' || *end == 'K'))
 		v *= 1024, end++;
-	else if (*end == 'm' || *end == 'M')
+	else if (v <= UINT32_MAX && (*end == 'm' || *end == 'M'))
 		v *= 1024 * 1024, end++;
-	if (*s == '\0' || *end || errno || v < P9_MINMSIZE || v > UINT32_MAX)
+	if (*s == '\0' || *s == '-' || *end || errno || v < P9_MINMSIZE ||
+	    v > UINT32_MAX)
 		errx(2, "-m %s: expected a size of at least %u", s, P9_MINMSIZE);
 	return (uint32_t)v;
 }
@@ -113,7 +114,8 @@ main(int argc, char **argv)
 	if ((err = p9_dial(addr, &o, &sess)) != 0)
 		errx(1, "%s: %s", addr, p9_errstr());
 	optind = 1;	/* the command parses its own options */
-	rc = c->fn(argc, argv);
+	if ((rc = c->fn(argc, argv)) == 2)
+		cmd_usage(c);
 	p9_session_close(sess);
 	if (interrupted && rc == 0)
 		rc = 130;

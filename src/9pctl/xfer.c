@@ -190,6 +190,11 @@ cmd_put(int argc, char **argv)
 	if (walkto(remote, &f) == 0) {
 		if (p9_fid_qid(f)->type & P9_QTDIR) {
 			p9_fid_put(f);
+			if (fd == STDIN_FILENO) {
+				warnx("%s: is a directory; name the file to "
+				    "write standard input to", remote);
+				return 1;
+			}
 			if (asprintf(&path, "%s/%s", remote,
 			    basename_of(local)) < 0)
 				errx(1, "out of memory");

@@ -1,0 +1,74 @@
+/*
+ * attr.c - converting libp9's attributes into what FUSE wants, and
+ * errors into the errno a file system call should see.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <grp.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "9pfuse.h"
+
+/* 9P2000 has names, not numbers: try this host's databases, then dflt. */
+static uint32_t
+id_of(uint32_t id, const char *name, int group)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	if (id != P9_NOFID)
+		return id;
+	if (name[0] && !group && (pw = getpwnam(name)) != NULL)
+		return pw->pw_uid;
+	if (name[0] && group && (gr = getgrnam(name)) != NULL)
+		return gr->gr_gid;
+	return group ? cfg.dfltgid : cfg.dfltuid;
+}
+
+void
+stat_from(const struct p9_stbuf *b, struct stat *st)
+{
+	memset(st, 0, sizeof *st);
+	st->st_ino = b->qid.path;
+	st->st_mode = b->mode;
+	st->st_nlink = b->nlink ? b->nlink : 1;
+	st->st_uid = id_of(b->uid, b->uname, 0);
+	st->st_gid = id_of(b->gid, b->gname, 1);
+	st->st_rdev = b->rdev;
+	st->st_size = (off_t)b->size;
+	st->st_blksize = b->blksize ? (blksize_t)b->blksize : 4096;
+	st->st_blocks = (blkcnt_t)b->blocks;
+	st->st_atim.tv_sec = b->atime;
+	st->st_atim.tv_nsec = b->atime_ns;
+	st->st_mtim.tv_sec = b->mtime;
+	st->st_mtim.tv_nsec = b->mtime_ns;
+	st->st_ctim.tv_sec = b->ctime;
+	st->st_ctim.tv_nsec = b->ctime_ns;
+}
+
+int
+fill_entry(struct node *n, const struct p9_stbuf *b,
+    struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof *e);
+	e->ino = (fuse_ino_t)(uintptr_t)n;
+	e->generation = 1;
+	stat_from(b, &e->attr);
+	e->attr_timeout = cfg.attr_timeout;
+	e->entry_timeout = cfg.entry_timeout;
+	return 0;
+}
+
+/* A library error as a file system call should see it. */
+int
+errno_of(int err)
+{
+	switch (-err) {
+	case EPROTO: case EBADMSG: case EMSGSIZE: case ECONNRESET:
+	case EPIPE: case ENOTCONN: case ESHUTDOWN:
+		return EIO;
+	default:
+		return err < 0 ? -err : EIO;
+	}
+}

@@ -1,0 +1,641 @@
+/*
+ * io.c - the FUSE operations on open files and directories: open, create,
+ * read, write (one FUSE request split into msize chunks that travel
+ * together), flush, release, fsync, directory snapshots for readdir and
+ * readdirplus, extended attributes and locks.  Reads, writes and lock
+ * waits are interruptible: a FUSE interrupt sends Tflush.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "9pfuse.h"
+
+#define FH(fi)	((struct fh *)(uintptr_t)(fi)->fh)
+
+static int writeback;
+
+static void
+on_interrupt(fuse_req_t req, void *arg)
+{
+	(void)req;
+	p9_intr_fire(arg);
+}
+
+static void
+set_cache_flags(struct fuse_file_info *fi)
+{
+	fi->direct_io = cfg.cache == CACHE_NONE;
+	fi->keep_cache = cfg.cache == CACHE_LOOSE || cfg.cache == CACHE_FSCACHE;
+}
+
+static int
+open_fid(struct p9_fid *f, int flags, struct fuse_file_info *fi)
+{
+	struct fh *h = calloc(1, sizeof *h);
+	int err;
+
+	if (h == NULL)
+		return ENOMEM;
+	if ((err = p9_open(f, flags)) != 0) {
+		free(h);
+		return errno_of(err);
+	}
+	h->fid = f;
+	fi->fh = (uintptr_t)h;
+	set_cache_flags(fi);
+	return 0;
+}
+
+/* The flags the server should see for what the kernel asked. */
+static int
+server_flags(int flags)
+{
+	flags &= ~(O_CREAT | O_EXCL | O_NOCTTY);
+	if (writeback) {
+		/* the kernel reads pages of write-only files and does appends */
+		if ((flags & O_ACCMODE) == O_WRONLY)
+			flags = (flags & ~O_ACCMODE) | O_RDWR;
+		flags &= ~O_APPEND;
+	}
+	return flags;
+}
+
+void
+fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct p9_fid *n = node_fid(node_of(ino)), *f;
+	int err;
+
+	err = p9_walk(n, "", &f);
+	p9_fid_put(n);
+	if (err) {
+		fuse_reply_err(req, errno_of(err));
+		return;
+	}
+	if ((err = open_fid(f, server_flags(fi->flags), fi)) != 0) {
+		p9_fid_put(f);
+		fuse_reply_err(req, err);
+		return;
+	}
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		/* the opener was interrupted and is gone */
+		p9_fid_put(f);
+		free(FH(fi));
+	}
+}
+
+void
+fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+    struct fuse_file_info *fi)
+{
+	struct p9_fid *d = node_fid(node_of(parent)), *f, *w;
+	struct fuse_entry_param e;
+	struct p9_stbuf st;
+	struct node *n;
+	struct fh *h;
+	int err;
+
+	err = p9_create(d, name, server_flags(fi->flags) | O_CREAT |
+	    (fi->flags & O_EXCL), mode & 07777, &f);
+	if (err == 0 && (err = p9_walk(d, name, &w)) != 0)
+		p9_fid_put(f);
+	p9_fid_put(d);
+	if (err == 0 && (err = p9_getattr(w, &st)) != 0) {
+		p9_fid_put(w);
+		p9_fid_put(f);
+	}
+	if (err) {
+		fuse_reply_err(req, errno_of(err));
+		return;
+	}
+	if ((n = node_enter(w, &st)) == NULL || (h = calloc(1, sizeof *h)) == NULL) {
+		p9_fid_put(f);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	h->fid = f;
+	fi->fh = (uintptr_t)h;
+	set_cache_flags(fi);
+	fill_entry(n, &st, &e);
+	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
+		p9_fid_put(f);
+		free(h);
+	}
+}
+
+void
+fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	struct p9_intr in;
+	char *buf = malloc(size ? size : 1);
+	ssize_t n;
+
+	(void)ino;
+	if (buf == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	p9_intr_init(&in);
+	fuse_req_interrupt_func(req, on_interrupt, &in);
+	n = p9_pread_par(FH(fi)->fid, buf, size, (uint64_t)off, &in);
+	fuse_req_interrupt_func(req, NULL, NULL);
+	p9_intr_destroy(&in);
+	if (n < 0)
+		fuse_reply_err(req, n == -EINTR ? EINTR : errno_of((int)n));
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+void
+fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+    off_t off, struct fuse_file_info *fi)
+{
+	struct p9_intr in;
+	ssize_t n;
+
+	(void)ino;
+	p9_intr_init(&in);
+	fuse_req_interrupt_func(req, on_interrupt, &in);
+	n = p9_pwrite_par(FH(fi)->fid, buf, size, (uint64_t)off, &in);
+	fuse_req_interrupt_func(req, NULL, NULL);
+	p9_intr_destroy(&in);
+	if (n < 0)
+		fuse_reply_err(req, n == -EINTR ? EINTR : errno_of((int)n));
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+/* A 9P lock owner for a FUSE lock owner. */
+static uint32_t
+owner_id(uint64_t owner)
+{
+	return (uint32_t)(owner ^ (owner >> 32));
+}
+
+static const char *
+client_id(void)
+{
+	static char host[65];
+
+	if (!host[0] && gethostname(host, sizeof host - 1) != 0)
+		strcpy(host, "9pfuse");
+	return host;
+}
+
+void
+fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fh *h = FH(fi);
+
+	(void)ino;
+	if (h->locked) {
+		/* closing any descriptor drops its owner's POSIX locks */
+		struct p9_flock l = { .type = P9_LOCK_UNLCK,
+		    .proc_id = owner_id(fi->lock_owner) };
+		uint8_t status;
+
+		l.client_id.s = client_id();
+		l.client_id.len = (uint16_t)strlen(l.client_id.s);
+		p9_lock(h->fid, &l, &status);
+	}
+	fuse_reply_err(req, 0);
+}
+
+void
+fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fh *h = FH(fi);
+
+	(void)ino;
+	p9_fid_put(h->fid);
+	free(h);
+	fuse_reply_err(req, 0);
+}
+
+void
+fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+    struct fuse_file_info *fi)
+{
+	int err = p9_fsync(FH(fi)->fid, datasync);
+
+	(void)ino;
+	fuse_reply_err(req, err ? errno_of(err) : 0);
+}
+
+/* ---- directories -------------------------------------------------------- */
+
+struct snap {
+	struct dirent9	*v;
+	size_t		 n, cap;
+	int		 full;	/* the dialect gave whole attributes */
+};
+
+static int
+add_ent(void *arg, const struct p9_stbuf *st)
+{
+	struct snap *s = arg;
+	struct dirent9 *e;
+
+	if (!strcmp(st->name, ".") || !strcmp(st->name, ".."))
+		return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		struct dirent9 *v = realloc(s->v, cap * sizeof *v);
+
+		if (v == NULL)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	e = &s->v[s->n];
+	memset(e, 0, sizeof *e);
+	if ((e->name = strdup(st->name)) == NULL)
+		return -ENOMEM;
+	e->qid = st->qid;
+	e->type = st->mode & S_IFMT;
+	s->n++;
+	return 0;
+}
+
+static void
+free_ents(struct dirent9 *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+void
+fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct p9_fid *d = node_fid(node_of(ino));
+	struct snap s = { 0 };
+	struct fh *h;
+	int err;
+
+	/* the listing is read whole now, so offsets stay stable */
+	err = p9_readdir(d, add_ent, &s);
+	if (err == 0 && (h = calloc(1, sizeof *h)) == NULL)
+		err = -ENOMEM;
+	if (err) {
+		p9_fid_put(d);
+		free_ents(s.v, s.n);
+		fuse_reply_err(req, errno_of(err));
+		return;
+	}
+	h->fid = d;
+	h->ents = s.v;
+	h->nents = s.n;
+	fi->fh = (uintptr_t)h;
+	fi->cache_readdir = cfg.cache == CACHE_LOOSE;
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		p9_fid_put(d);
+		free_ents(s.v, s.n);
+		free(h);
+	}
+}
+
+/* Entry i of the listing: 0 ".", 1 "..", then the snapshot. */
+static const char *
+ent_name(struct fh *h, size_t i, struct stat *st)
+{
+	memset(st, 0, sizeof *st);
+	if (i == 0 || i == 1) {
+		st->st_mode = S_IFDIR;
+		st->st_ino = 1;
+		return i ? ".." : ".";
+	}
+	st->st_ino = h->ents[i - 2].qid.path;
+	st->st_mode = h->ents[i - 2].type;
+	return h->ents[i - 2].name;
+}
+
+void
+fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	struct fh *h = FH(fi);
+	char *buf = malloc(size);
+	size_t pos = 0;
+	struct stat st;
+
+	(void)ino;
+	if (buf == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	for (size_t i = (size_t)off; i < h->nents + 2; i++) {
+		const char *name = ent_name(h, i, &st);
+		size_t need = fuse_add_direntry(req, buf + pos, size - pos,
+		    name, &st, (off_t)i + 1);
+
+		if (need > size - pos)
+			break;
+		pos += need;
+	}
+	fuse_reply_buf(req, buf, pos);
+	free(buf);
+}
+
+void
+fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	struct fh *h = FH(fi);
+	char *buf = malloc(size);
+	size_t pos = 0, first = (size_t)off, k = 0, fit = 0;
+	struct fuse_entry_param e;
+	const char **names;
+	struct p9_stbuf *sts;
+	struct p9_fid **fids;
+	struct stat st;
+	int *errs;
+
+	(void)ino;
+	/* how many entries fit: the rest of the work is for those only */
+	for (size_t i = first; i < h->nents + 2; i++) {
+		size_t need = fuse_add_direntry_plus(req, NULL, 0,
+		    ent_name(h, i, &st), NULL, 0);
+
+		if (fit + need > size)
+			break;
+		fit += need;
+		k++;
+	}
+	names = calloc(k + 1, sizeof *names);
+	sts = calloc(k + 1, sizeof *sts);
+	fids = calloc(k + 1, sizeof *fids);
+	errs = calloc(k + 1, sizeof *errs);
+	if (!buf || !names || !sts || !fids || !errs) {
+		fuse_reply_err(req, ENOMEM);
+		goto out;
+	}
+	size_t nw = 0, base = first < 2 ? 2 - first : 0;
+
+	for (size_t i = base; i < k; i++)
+		names[nw++] = h->ents[first + i - 2].name;
+	p9_getattr_many(h->fid, names, nw, sts, errs, fids);
+	for (size_t i = 0; i < k; i++) {
+		const char *name = ent_name(h, first + i, &st);
+		struct node *n;
+		size_t j = i - base;
+
+		memset(&e, 0, sizeof e);
+		if (i < base) {
+			e.attr = st;
+		} else if (errs[j] == 0 && (n = node_enter(fids[j], &sts[j]))) {
+			fids[j] = NULL;
+			fill_entry(n, &sts[j], &e);
+		} else {
+			if (fids[j])
+				p9_fid_put(fids[j]);
+			e.attr = st;	/* gone meanwhile: no lookup counted */
+		}
+		pos += fuse_add_direntry_plus(req, buf + pos, size - pos, name,
+		    &e, (off_t)(first + i + 1));
+	}
+	fuse_reply_buf(req, buf, pos);
+out:
+	free(buf);
+	free(names);
+	free(sts);
+	free(fids);
+	free(errs);
+}
+
+void
+fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fh *h = FH(fi);
+
+	(void)ino;
+	p9_fid_put(h->fid);
+	free_ents(h->ents, h->nents);
+	free(h);
+	fuse_reply_err(req, 0);
+}
+
+void
+fs_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+    struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	(void)datasync;
+	/* directory updates are synchronous on the server */
+	fuse_reply_err(req, 0);
+}
+
+/* ---- extended attributes ------------------------------------------------ */
+
+static int
+xattr_off(fuse_req_t req)
+{
+	if (cfg.noxattr || p9_session_dialect(sess) != P9_2000L) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+xget(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct p9_fid *f;
+	char *buf = size ? malloc(size) : NULL;
+	ssize_t n;
+
+	if (size && buf == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	f = node_fid(node_of(ino));
+	n = p9_xattr_get(f, name, buf, size);
+	p9_fid_put(f);
+	if (n < 0)
+		fuse_reply_err(req, errno_of((int)n));
+	else if (size == 0)
+		fuse_reply_xattr(req, (size_t)n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+void
+fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	if (!xattr_off(req))
+		xget(req, ino, name, size);
+}
+
+void
+fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	if (!xattr_off(req))
+		xget(req, ino, "", size);
+}
+
+void
+fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+    const char *value, size_t size, int flags)
+{
+	struct p9_fid *f;
+	int err;
+
+	if (xattr_off(req))
+		return;
+	f = node_fid(node_of(ino));
+	err = p9_xattr_set(f, name, value, size, flags);
+	p9_fid_put(f);
+	fuse_reply_err(req, err ? errno_of(err) : 0);
+}
+
+void
+fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct p9_fid *f;
+	int err;
+
+	if (xattr_off(req))
+		return;
+	f = node_fid(node_of(ino));
+	err = p9_xattr_remove(f, name);
+	p9_fid_put(f);
+	fuse_reply_err(req, err ? errno_of(err) : 0);
+}
+
+/* ---- locks -------------------------------------------------------------- */
+
+static uint8_t
+ltype(short t)
+{
+	return t == F_RDLCK ? P9_LOCK_RDLCK : t == F_WRLCK ? P9_LOCK_WRLCK :
+	    P9_LOCK_UNLCK;
+}
+
+static void
+to_p9(const struct flock *fl, uint64_t owner, struct p9_flock *l)
+{
+	memset(l, 0, sizeof *l);
+	l->type = ltype(fl->l_type);
+	l->start = (uint64_t)fl->l_start;
+	l->length = (uint64_t)fl->l_len;
+	l->proc_id = owner_id(owner);
+	l->client_id.s = client_id();
+	l->client_id.len = (uint16_t)strlen(l->client_id.s);
+}
+
+void
+fs_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+    struct flock *fl)
+{
+	struct p9_flock l;
+	int err;
+
+	(void)ino;
+	to_p9(fl, fi->lock_owner, &l);
+	if ((err = p9_getlock(FH(fi)->fid, &l)) != 0) {
+		fuse_reply_err(req, errno_of(err));
+		return;
+	}
+	fl->l_type = l.type == P9_LOCK_RDLCK ? F_RDLCK :
+	    l.type == P9_LOCK_WRLCK ? F_WRLCK : F_UNLCK;
+	fl->l_start = (off_t)l.start;
+	fl->l_len = (off_t)l.length;
+	fl->l_pid = (pid_t)l.proc_id;
+	fuse_reply_lock(req, fl);
+}
+
+/*
+ * Tlock until it is granted: BLOCKED (and GRACE) mean try again, as the
+ * Linux client does, until the caller gives up (a signal).
+ */
+static int
+lock_wait(fuse_req_t req, struct fh *h, struct p9_flock *l, int wait)
+{
+	struct timespec ts = { 0, 1000000 };
+	uint8_t status;
+	int err;
+
+	l->flags = wait ? P9_LOCK_FLAGS_BLOCK : 0;
+	for (;;) {
+		if ((err = p9_lock(h->fid, l, &status)) != 0)
+			return errno_of(err);
+		if (status == P9_LOCK_SUCCESS) {
+			if (l->type != P9_LOCK_UNLCK)
+				h->locked = 1;
+			return 0;
+		}
+		if (status == P9_LOCK_ERROR)
+			return ENOLCK;
+		if (!wait && status == P9_LOCK_BLOCKED)
+			return EAGAIN;
+		if (fuse_req_interrupted(req))
+			return EINTR;
+		nanosleep(&ts, NULL);
+		if (ts.tv_nsec < 100000000)
+			ts.tv_nsec *= 2;
+	}
+}
+
+void
+fs_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+    struct flock *fl, int sleep)
+{
+	struct p9_flock l;
+
+	(void)ino;
+	to_p9(fl, fi->lock_owner, &l);
+	fuse_reply_err(req, lock_wait(req, FH(fi), &l, sleep));
+}
+
+void
+fs_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op)
+{
+	struct p9_flock l;
+	struct flock fl = { .l_whence = SEEK_SET };
+
+	(void)ino;
+	fl.l_type = (op & LOCK_EX) ? F_WRLCK : (op & LOCK_SH) ? F_RDLCK :
+	    F_UNLCK;
+	/* flock locks belong to the open file: its handle is the owner */
+	to_p9(&fl, (uint64_t)fi->fh, &l);
+	fuse_reply_err(req, lock_wait(req, FH(fi), &l, !(op & LOCK_NB)));
+}
+
+/* ---- connection --------------------------------------------------------- */
+
+void
+fs_init(void *ud, struct fuse_conn_info *conn)
+{
+	(void)ud;
+	conn->max_write = cfg.max_io;
+	conn->max_read = cfg.max_io;
+	conn->max_readahead = cfg.max_io;
+	conn->want |= FUSE_CAP_ASYNC_READ | FUSE_CAP_ATOMIC_O_TRUNC |
+	    FUSE_CAP_PARALLEL_DIROPS;
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO;
+	if (p9_session_dialect(sess) == P9_2000L) {
+		conn->want |= FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS;
+	} else
+		conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
+	if ((cfg.cache == CACHE_LOOSE || cfg.cache == CACHE_FSCACHE) &&
+	    (conn->capable & FUSE_CAP_WRITEBACK_CACHE)) {
+		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+		writeback = 1;
+	}
+	if (cfg.posixacl && (conn->capable & FUSE_CAP_POSIX_ACL))
+		conn->want |= FUSE_CAP_POSIX_ACL;
+	if (cfg.cache == CACHE_NONE || cfg.cache == CACHE_MMAP)
+		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+}
