@@ -94,6 +94,7 @@ enum p9_type {
 #define P9_DMSOCKET	0x00100000u
 #define P9_DMSETUID	0x00080000u
 #define P9_DMSETGID	0x00040000u
+#define P9_DMSETVTX	0x00010000u	/* .u as Linux speaks it: sticky */
 
 /* Tgetattr request mask / Rgetattr valid */
 #define P9_GETATTR_MODE		0x1ull

@@ -53,6 +53,8 @@ from_stat(const struct p9_stat *st, enum p9_dialect d, struct p9_stbuf *b)
 		b->mode |= S_ISUID;
 	if (d == P9_2000U && (m & P9_DMSETGID))
 		b->mode |= S_ISGID;
+	if (d == P9_2000U && (m & P9_DMSETVTX))
+		b->mode |= S_ISVTX;
 	b->uid = d == P9_2000U ? st->n_uid : P9_NOFID;
 	b->gid = d == P9_2000U ? st->n_gid : P9_NOFID;
 	strcopy(b->uname, sizeof b->uname, st->uid);
@@ -130,9 +132,14 @@ p9_setattr(struct p9_fid *f, uint32_t valid, const struct p9_stbuf *st)
 	}
 	t.type = P9_Twstat;
 	p9_stat_null(&t.stat);
-	if (valid & P9_SETATTR_MODE)
+	if (valid & P9_SETATTR_MODE) {
 		t.stat.mode = (st->mode & 0777) |
 		    (f->qid.type & P9_QTDIR ? P9_DMDIR : 0);
+		if (f->s->dialect == P9_2000U)
+			t.stat.mode |= (st->mode & S_ISUID ? P9_DMSETUID : 0) |
+			    (st->mode & S_ISGID ? P9_DMSETGID : 0) |
+			    (st->mode & S_ISVTX ? P9_DMSETVTX : 0);
+	}
 	if (valid & P9_SETATTR_SIZE)
 		t.stat.length = st->size;
 	if (valid & P9_SETATTR_MTIME)

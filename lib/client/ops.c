@@ -74,11 +74,13 @@ p9_walk(struct p9_fid *dir, const char *path, struct p9_fid **out)
 			break;
 		if (r.f.nwqid < n) {
 			int e = r.f.nwqid;
+			/* stopped at a file: the next name needed a directory */
+			int code = e && !(r.f.wqid[e - 1].type & P9_QTDIR) ?
+			    ENOTDIR : ENOENT;
 
 			p9_reply_free(&r);
-			err = p9__fail(-ENOENT, "%.*s: %s",
-			    (int)t.wname[e].len, t.wname[e].s,
-			    strerror(ENOENT));
+			err = p9__fail(-code, "%.*s: %s",
+			    (int)t.wname[e].len, t.wname[e].s, strerror(code));
 			break;
 		}
 		if (n)
@@ -298,8 +300,8 @@ p9_renameat(struct p9_fid *odir, const char *oname, struct p9_fid *ndir,
 		t.dfid = ndir->num;
 		t.name = p9__str(nname);
 	} else if (odir->qid.path != ndir->qid.path) {
-		err = p9__fail(-EXDEV, "%s: 9P2000 renames only within a "
-		    "directory", oname);
+		err = p9__fail(-EXDEV, "%s renames only within a directory",
+		    p9_dialect_name(s->dialect));
 	} else {
 		t.type = P9_Twstat;
 		t.fid = f->num;

@@ -95,6 +95,7 @@ static const struct {
 	{ "read only", EROFS }, { "read-only", EROFS },
 	{ "unknown fid", EBADF }, { "fid unknown", EBADF },
 	{ "fid in use", EBADF }, { "bad use of fid", EBADF },
+	{ "fid already in use", EBADF }, { "duplicate fid", EBADF },
 	{ "name too long", ENAMETOOLONG }, { "no space", ENOSPC },
 	{ "not supported", EOPNOTSUPP }, { "bad offset", EINVAL },
 	{ "i/o error", EIO }, { "interrupted", EINTR },

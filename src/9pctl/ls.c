@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -143,9 +144,13 @@ print_long(struct ent *v, size_t n, int total)
 		owner(st, 0, u, sizeof u);
 		owner(st, 1, g, sizeof g);
 		datestr(st->mtime, d, sizeof d);
-		printf("%s %*llu %-*s %-*s %*llu %s %s", m, wl,
-		    (unsigned long long)st->nlink, wu, u, wg, g, ws,
-		    (unsigned long long)st->size, d, st->name);
+		printf("%s %*llu %-*s %-*s ", m, wl,
+		    (unsigned long long)st->nlink, wu, u, wg, g);
+		if (S_ISCHR(st->mode) || S_ISBLK(st->mode))
+			printf("%u, %u", major(st->rdev), minor(st->rdev));
+		else
+			printf("%*llu", ws, (unsigned long long)st->size);
+		printf(" %s %s", d, st->name);
 		if (S_ISLNK(st->mode) && v[i].link[0])
 			printf(" -> %s", v[i].link);
 		putchar('\n');

@@ -152,6 +152,8 @@ setup() {
 	[ "$output" = "9pctl: /full: Is a directory" ]
 	run ctl mkdir /file/sub
 	[ "$output" = "9pctl: /file/sub: Not a directory" ]
+	run ctl cat /file/sub
+	[ "$output" = "9pctl: /file/sub: Not a directory" ]
 	[ ! -e "$T/x" ]
 }
 
