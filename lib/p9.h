@@ -334,7 +334,7 @@ struct p9_opts {
 	int		force;		/* only accept exactly .dialect */
 	const char	*uname;		/* NULL = login name of the uid */
 	const char	*aname;		/* NULL = "" */
-	uint32_t	n_uname;	/* P9_NOFID = from getuid() */
+	uint32_t	n_uname;	/* P9_NOFID: getuid(), or none if uname */
 	int		timeout_ms;	/* connect timeout, 0 = none */
 	const char	*trace;		/* p9_trace_file from Tversion on */
 };
@@ -391,13 +391,20 @@ void	p9_reply_free(struct p9_reply *r);
 
 /*
  * Asynchronous RPC: p9_send queues t (blocking only while every tag is
- * in use) and returns a request; p9_wait collects its reply; p9_cancel
- * sends Tflush and waits for Rflush (a reply that arrived first is kept:
- * p9_wait then returns it, else -EINTR).
+ * in use) and returns a request; p9_wait collects its reply and frees
+ * the request; p9_cancel, called by the owner before p9_wait, sends
+ * Tflush and waits for Rflush (a reply that arrived first is kept: p9_wait
+ * then returns it, else -EINTR).  From another thread use p9_rpc_intr.
  */
 int	p9_send(struct p9_session *s, struct p9_fcall *t, struct p9_req **rq);
 int	p9_wait(struct p9_req *rq, struct p9_reply *r);
 int	p9_cancel(struct p9_req *rq);
+/*
+ * Flush every request in flight on the session (for a Ctrl-C): each ends
+ * with -EINTR unless its reply beats the Rflush.  Not async-signal-safe:
+ * call it from a thread that waits for the signal.
+ */
+int	p9_session_interrupt(struct p9_session *s);
 
 /*
  * An RPC that another thread may interrupt: p9_intr_fire flushes the

@@ -77,14 +77,27 @@ p9__deliver(struct p9_session *s, uint8_t *buf, size_t len)
 	pthread_mutex_lock(&s->lk);
 	sp = slot(s, tag);
 	rq = sp ? *sp : NULL;
-	if (rq == NULL || rq->state != RQ_SENT) {
+	if (rq == NULL || rq == &s->held || rq->state != RQ_SENT) {
 		/* a reply to no outstanding request: drop it, count it */
 		s->strays++;
 		pthread_mutex_unlock(&s->lk);
 		p9__rxfree(buf);
 		return;
 	}
-	freetag(s, tag);
+	if (rq->t.type == P9_Tflush && len > 4 && buf[4] == P9_Rflush) {
+		/* the flushed request is over: it failed unless answered */
+		struct p9_req **vp = slot(s, rq->t.oldtag), *v = vp ? *vp : NULL;
+
+		if (v && v != &s->held && v->state == RQ_SENT && v->flushed)
+			finish(v, 0, NULL, 0);
+		if (v && (v == &s->held || v->flushed))
+			freetag(s, rq->t.oldtag);
+	}
+	/* a flushed tag stays reserved until its Rflush */
+	if (rq->flushed)
+		*sp = &s->held;
+	else
+		freetag(s, tag);
 	finish(rq, 0, buf, len);
 	pthread_mutex_unlock(&s->lk);
 }
@@ -114,7 +127,8 @@ p9__hangup_why(struct p9_session *s, int err, const char *why)
 	}
 	for (unsigned i = 0; i < s->maxtag; i++)
 		if (s->tags[i]) {
-			finish(s->tags[i], s->dead, NULL, 0);
+			if (s->tags[i] != &s->held)
+				finish(s->tags[i], s->dead, NULL, 0);
 			s->tags[i] = NULL;
 		}
 	if (s->vreq) {
@@ -184,6 +198,7 @@ p9_send(struct p9_session *s, struct p9_fcall *t, struct p9_req **rqp)
 	rq->t.msize = t->msize;
 	rq->t.nwname = t->nwname;
 	rq->t.count = t->count;
+	rq->t.oldtag = t->oldtag;
 	pthread_mutex_unlock(&s->lk);
 
 	n = p9_encode_head(hd, size - payload, t, s->dialect);
@@ -375,34 +390,76 @@ p9_intr_fire(struct p9_intr *in)
 	pthread_mutex_unlock(&in->lk);
 }
 
+/*
+ * Send Tflush for rq and wait for Rflush.  The delivery of Rflush ends rq
+ * (p9_wait then returns -EINTR) unless its reply came first; either way
+ * its tag is not reused before Rflush.
+ */
 int
 p9_cancel(struct p9_req *rq)
 {
 	struct p9_session *s = rq->s;
 	struct p9_fcall t = { .type = P9_Tflush };
-	struct p9_reply r;
-	int err;
 
 	pthread_mutex_lock(&s->lk);
-	if (rq->state == RQ_DONE || rq->flushed || rq->t.type == P9_Tversion) {
+	if (rq->state == RQ_DONE || rq->flushed || rq->t.type == P9_Tversion ||
+	    rq->t.type == P9_Tflush) {
 		pthread_mutex_unlock(&s->lk);
 		return 0;
 	}
 	rq->flushed = 1;
 	t.oldtag = rq->t.tag;
 	pthread_mutex_unlock(&s->lk);
+	/* rq may be gone once the flush is sent: it is not touched again */
+	return p9__rpc0(s, &t);
+}
 
-	err = p9_rpc(s, &t, &r);
-	if (err == 0)
-		p9_reply_free(&r);
+int
+p9_session_interrupt(struct p9_session *s)
+{
+	struct p9_req **fl;
+	uint16_t *victims;
+	unsigned n = 0;
+	int err = 0;
+
+	victims = calloc(s->maxtag, sizeof *victims);
+	fl = calloc(s->maxtag, sizeof *fl);
+	if (victims == NULL || fl == NULL) {
+		free(victims);
+		free(fl);
+		return -ENOMEM;
+	}
 	pthread_mutex_lock(&s->lk);
-	if (rq->state != RQ_DONE) {
-		/* Rflush came first (or the session died): the tag is free */
-		if (!s->dead)
-			freetag(s, rq->t.tag);
-		finish(rq, s->dead, NULL, 0);
+	for (unsigned i = 0; i < s->maxtag; i++) {
+		struct p9_req *rq = s->tags[i];
+
+		if (rq && rq != &s->held && rq->state == RQ_SENT &&
+		    !rq->flushed && rq->t.type != P9_Tflush) {
+			rq->flushed = 1;
+			victims[n++] = (uint16_t)i;
+		}
 	}
 	pthread_mutex_unlock(&s->lk);
+	/* every Tflush goes out before any Rflush is awaited */
+	for (unsigned i = 0; i < n; i++) {
+		struct p9_fcall t = { .type = P9_Tflush, .oldtag = victims[i] };
+
+		if (p9_send(s, &t, &fl[i]) != 0)
+			fl[i] = NULL;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct p9_reply r;
+		int e;
+
+		if (fl[i] == NULL)
+			continue;
+		if ((e = p9_wait(fl[i], &r)) == 0)
+			p9_reply_free(&r);
+		else if (!err)
+			err = e;
+	}
+	free(victims);
+	free(fl);
 	return err;
 }
 
@@ -498,7 +555,11 @@ attach(struct p9_session *s, const struct p9_opts *o)
 	t.afid = P9_NOFID;
 	t.uname = p9__str(uname);
 	t.aname = p9__str(o->aname);
-	t.n_uname = o->n_uname != P9_NOFID ? o->n_uname : (uint32_t)getuid();
+	/* a uname given by name is attached by name (n_uname "none") */
+	if (o->n_uname != P9_NOFID)
+		t.n_uname = o->n_uname;
+	else
+		t.n_uname = o->uname ? P9_NOFID : (uint32_t)getuid();
 	if ((err = p9_rpc(s, &t, &r)) != 0) {
 		p9_fid_put(f);
 		return err;

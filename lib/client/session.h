@@ -37,7 +37,7 @@ struct p9_req {
 	struct p9_session	*s;
 	struct p9_fcall		 t;	/* what check_reply needs of the T */
 	int			 state;	/* RQ_*, under s->lk */
-	int			 flushed;	/* Tflush sent for it */
+	int			 flushed;	/* Tflush sent for it (under s->lk) */
 	int			 err;	/* transport error, if any */
 	uint8_t			*rbuf;	/* the reply, owned once DONE */
 	size_t			 rlen;
@@ -69,6 +69,7 @@ struct p9_session {
 	uint16_t		*freetags;
 	unsigned		 maxtag, nfree;
 	int			 dead;		/* negative errno once down */
+	struct p9_req		 held;		/* in tags[]: reserved till Rflush */
 	unsigned long		 strays;	/* replies to no request */
 	char			 why[128];	/* why the session died */
 	struct pool		*pool;		/* reply buffers */

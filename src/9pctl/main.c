@@ -4,6 +4,8 @@
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,11 +37,23 @@ usage(void)
 	exit(2);
 }
 
-static void
-onsig(int sig)
+/*
+ * SIGINT and SIGTERM are blocked everywhere and taken here: the waiting
+ * calls are flushed (Tflush), so a command stuck on a slow server ends.
+ */
+static void *
+sigwatch(void *arg)
 {
-	(void)sig;
-	interrupted = 1;
+	sigset_t *set = arg;
+	int sig;
+
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		interrupted = 1;
+		p9_session_interrupt(sess);
+	}
+	return NULL;
 }
 
 static uint32_t
@@ -74,7 +88,8 @@ main(int argc, char **argv)
 	enum p9_dialect d;
 	const char *addr = getenv("P9_ADDR");
 	const struct cmd *c = NULL;
-	struct sigaction sa = { .sa_handler = onsig };
+	sigset_t sigs;
+	pthread_t watcher;
 	int ch, err, rc;
 
 	p9_opts_init(&o);
@@ -108,14 +123,19 @@ main(int argc, char **argv)
 	}
 	if (addr == NULL)
 		errx(2, "no server address: use -a addr or set P9_ADDR");
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	if ((err = p9_dial(addr, &o, &sess)) != 0)
 		errx(1, "%s: %s", addr, p9_errstr());
+	pthread_create(&watcher, NULL, sigwatch, &sigs);
 	optind = 1;	/* the command parses its own options */
 	if ((rc = c->fn(argc, argv)) == 2)
 		cmd_usage(c);
+	pthread_cancel(watcher);
+	pthread_join(watcher, NULL);
 	p9_session_close(sess);
 	if (interrupted && rc == 0)
 		rc = 130;

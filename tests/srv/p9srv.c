@@ -1,7 +1,12 @@
 /*
  * p9srv.c - a small 9P2000 / 9P2000.u file server for the tests.
  *
- *	p9srv [-d] [-D dialects] [-m maxmsize] (-l HOST:PORT | -s PATH | -i) DIR
+ *	p9srv [-dF] [-D dialects] [-m maxmsize] [-S name]
+ *	    (-l HOST:PORT | -s PATH | -i) DIR
+ *
+ * -S holds reads of files whose names begin with name until they are
+ * flushed (to test clients' interrupts); -F answers such a read just
+ * before its Rflush.
  *
  * It serves the host directory DIR, follows intro(5) and the 9P2000.u
  * notes to the letter, and parses and builds every message with libp9's
@@ -74,6 +79,8 @@ struct conn {
 	struct fid	*fids[NBUCKET];
 	struct idcache	 ucache, gcache;
 	uint8_t		*ibuf, *obuf, *dbuf;
+	struct p9_fcall	 parked[8];	/* -S: reads held until flushed */
+	int		 nparked;
 };
 
 static int rootfd = -1;
@@ -81,6 +88,8 @@ static int debug;
 static uint32_t maxmsize = 65536;
 static unsigned allowed = 1u << P9_2000 | 1u << P9_2000U;
 static const char *sockpath;
+static const char *stall;	/* -S: hold reads of files named so */
+static int stallreply;		/* -F: answer a held read before Rflush */
 static pthread_mutex_t connlock = PTHREAD_MUTEX_INITIALIZER;
 static struct conn *conns;
 static unsigned nextid = 1;
@@ -1158,6 +1167,46 @@ rerror(struct conn *c, uint16_t tag, int e, const char *msg)
 	return reply(c, &r);
 }
 
+/*
+ * -S NAME: a Tread of a file whose name begins with NAME is held with no
+ * reply (a server stuck on slow storage), so that clients' interrupts can
+ * be tested.  A Tflush of it answers Rflush; with -F the held read is
+ * answered first (the reply that beats Rflush).
+ */
+static int
+park(struct conn *c, const struct p9_fcall *t)
+{
+	struct fid *f = getfid(c, t->fid);
+
+	if (stall == NULL || f == NULL || f->dir ||
+	    strncmp(base(f->path), stall, strlen(stall)) != 0 ||
+	    c->nparked == (int)(sizeof c->parked / sizeof c->parked[0]))
+		return 0;
+	c->parked[c->nparked++] = *t;
+	return 1;
+}
+
+static int
+h_flush(struct conn *c, const struct p9_fcall *t)
+{
+	for (int i = 0; i < c->nparked; i++) {
+		struct p9_fcall held = c->parked[i], r;
+
+		if (held.tag != t->oldtag)
+			continue;
+		c->parked[i] = c->parked[--c->nparked];
+		if (!stallreply)
+			break;
+		memset(&r, 0, sizeof r);
+		r.type = P9_Rread;
+		r.tag = held.tag;
+		if (h_read(c, &held, &r) == 0)
+			reply(c, &r);
+		break;
+	}
+	return 0;
+}
+
 static int
 handle(struct conn *c, const uint8_t *buf, uint32_t len, uint32_t lim)
 {
@@ -1185,11 +1234,15 @@ handle(struct conn *c, const uint8_t *buf, uint32_t len, uint32_t lim)
 		err = fail(c, EOPNOTSUPP, "authentication not required");
 		break;
 	case P9_Tattach: err = h_attach(c, &t, &r); break;
-	case P9_Tflush: err = 0; break;
+	case P9_Tflush: err = h_flush(c, &t); break;
 	case P9_Twalk: err = h_walk(c, &t, &r); break;
 	case P9_Topen: err = h_open(c, &t, &r); break;
 	case P9_Tcreate: err = h_create(c, &t, &r); break;
-	case P9_Tread: err = h_read(c, &t, &r); break;
+	case P9_Tread:
+		if (park(c, &t))
+			return 0;	/* no reply until a Tflush */
+		err = h_read(c, &t, &r);
+		break;
 	case P9_Twrite: err = h_write(c, &t, &r); break;
 	case P9_Tclunk: err = h_clunk(c, &t, &r); break;
 	case P9_Tremove: err = h_remove(c, &t, &r); break;
@@ -1410,8 +1463,8 @@ parse_dialects(const char *s)
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: p9srv [-d] [-D dialects] [-m maxmsize] "
-	    "(-l host:port | -s path | -i) dir\n");
+	fprintf(stderr, "usage: p9srv [-dF] [-D dialects] [-m maxmsize] "
+	    "[-S name] (-l host:port | -s path | -i) dir\n");
 	exit(2);
 }
 
@@ -1424,9 +1477,11 @@ main(int argc, char **argv)
 	char *end;
 	int ch, stdio = 0, lfd;
 
-	while ((ch = getopt(argc, argv, "dD:il:m:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "dD:Fil:m:s:S:")) != -1) {
 		switch (ch) {
 		case 'd': debug = 1; break;
+		case 'F': stallreply = 1; break;
+		case 'S': stall = optarg; break;
 		case 'D': parse_dialects(optarg); break;
 		case 'i': stdio = 1; break;
 		case 'l': tcp = optarg; break;

@@ -235,9 +235,16 @@ walks(struct srv *s)
 		    !memcmp(t.wname[1].s, "nope", 4)) {
 			r.type = P9_Rwalk;	/* partial: newfid not made */
 			r.nwqid = 1;
+			r.wqid[0].type = P9_QTDIR;
+		} else if (t.type == P9_Twalk && t.nwname > 1 &&
+		    !memcmp(t.wname[0].s, "file", 4)) {
+			r.type = P9_Rwalk;	/* stops at a file */
+			r.nwqid = 1;
 		} else if (t.type == P9_Twalk) {
 			r.type = P9_Rwalk;
 			r.nwqid = t.nwname;
+			for (int i = 0; i < t.nwname; i++)
+				r.wqid[i].type = P9_QTDIR;
 		} else
 			r.type = (uint8_t)(t.type + 1);
 		srv_send(s, &r);
@@ -509,6 +516,8 @@ main(void)
 	    "a walk failing at its first name is ENOENT");
 	ok(p9_walk(p9_session_root(s), "a/nope", &f) == -ENOENT,
 	    "a partial walk is ENOENT");
+	ok(p9_walk(p9_session_root(s), "file/x", &f) == -ENOTDIR,
+	    "a walk stopped at a file is ENOTDIR");
 	{
 		const char *deep = "1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17/18";
 
