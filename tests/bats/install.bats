@@ -53,3 +53,12 @@ C
 	[ "$status" -eq 0 ]
 	[ "$output" = "9P2000.L 65536" ]
 }
+
+@test "libp9(3) documents every function p9.h declares" {
+	top=$BATS_TEST_DIRNAME/../..
+	missing=
+	for f in $(grep -oE '\bp9_[a-z_0-9]+\(' "$top/lib/p9.h" | tr -d '(' | sort -u); do
+		grep -q "Fn $f\b" "$top/man/libp9.3" || missing="$missing $f"
+	done
+	[ -z "$missing" ] || { echo "undocumented:$missing"; false; }
+}
