@@ -504,7 +504,7 @@ negotiate(struct p9_session *s, const struct p9_opts *o)
 	char vers[32];
 	int err;
 
-	t.msize = o->msize ? o->msize : P9_DEFMSIZE;
+	t.msize = s->msize;
 	if (t.msize < P9_MINMSIZE)
 		return p9__fail(-EINVAL, "msize %u below the minimum %u",
 		    t.msize, P9_MINMSIZE);
@@ -572,12 +572,17 @@ attach(struct p9_session *s, const struct p9_opts *o)
 	return 0;
 }
 
+/*
+ * Run a session over tr (which it owns from now on, failing or not):
+ * start receiving, negotiate the version, attach.
+ */
 int
-p9_session_fd(int rfd, int wfd, const struct p9_opts *o,
+p9__session_run(struct p9_transport *tr, const struct p9_opts *o,
     struct p9_session **sp)
 {
 	struct p9_opts def;
 	struct p9_session *s;
+	char msg[256];
 	int err;
 
 	if (o == NULL) {
@@ -585,69 +590,68 @@ p9_session_fd(int rfd, int wfd, const struct p9_opts *o,
 		o = &def;
 	}
 	if ((s = calloc(1, sizeof *s)) == NULL) {
-		close(rfd);
-		if (wfd != rfd)
-			close(wfd);
+		tr->ops->shutdown(tr);
+		tr->ops->destroy(tr);
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&s->lk, NULL);
 	pthread_cond_init(&s->tagcv, NULL);
 	pthread_mutex_init(&s->fidlk, NULL);
 	s->fids.next = s->fids.prev = &s->fids;
+	s->tr = tr;
+	tr->s = s;
 	s->maxtag = DEFTAGS;
 	s->tags = calloc(s->maxtag, sizeof *s->tags);
 	s->freetags = calloc(s->maxtag, sizeof *s->freetags);
-	if (s->tags == NULL || s->freetags == NULL) {
-		err = -ENOMEM;
-		goto fail;
+	s->msize = o->msize ? o->msize : P9_DEFMSIZE;
+	if (tr->maxmsize && s->msize > tr->maxmsize)
+		s->msize = tr->maxmsize;
+	s->pool = p9__pool_new(s->msize);
+	if (s->tags == NULL || s->freetags == NULL || s->pool == NULL) {
+		p9_session_close(s);
+		return -ENOMEM;
 	}
+	/* tags 0..n-1, as many as the transport can carry at once */
 	for (unsigned i = 0; i < s->maxtag; i++)
 		s->freetags[s->nfree++] = (uint16_t)(s->maxtag - 1 - i);
-	s->msize = o->msize ? o->msize : P9_DEFMSIZE;
-	if ((s->pool = p9__pool_new(s->msize)) == NULL) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	if ((err = p9__sock_open(rfd, wfd, &s->tr)) != 0) {
-		rfd = wfd = -1;		/* p9__sock_open closed them */
-		goto fail;
-	}
-	s->tr->s = s;
+	if (tr->maxreq && tr->maxreq < s->maxtag)
+		s->nfree = tr->maxreq;
 	if ((o->trace && (err = p9_trace_file(s, o->trace)) != 0) ||
-	    (err = p9__sock_start(s->tr)) != 0) {
-		p9_session_close(s);
-		return err;
-	}
-	if (s->tr->maxreq && s->tr->maxreq < s->maxtag)
-		s->nfree = s->tr->maxreq;	/* tags 0..maxreq-1 only */
-	if ((err = negotiate(s, o)) != 0 || (err = attach(s, o)) != 0) {
-		char msg[256];
-
+	    (err = tr->ops->start(tr)) != 0 ||
+	    (err = negotiate(s, o)) != 0 || (err = attach(s, o)) != 0) {
 		snprintf(msg, sizeof msg, "%s", p9_errstr());
 		p9_session_close(s);
 		return p9__fail(err, "%s", msg);
 	}
 	*sp = s;
 	return 0;
-fail:
-	if (rfd >= 0) {
-		close(rfd);
-		if (wfd != rfd)
-			close(wfd);
-	}
-	p9__pool_close(s->pool);
-	free(s->tags);
-	free(s->freetags);
-	free(s);
-	return err;
+}
+
+int
+p9_session_fd(int rfd, int wfd, const struct p9_opts *o,
+    struct p9_session **sp)
+{
+	struct p9_transport *tr;
+	int err;
+
+	if ((err = p9__sock_open(rfd, wfd, &tr)) != 0)
+		return err;	/* p9__sock_open closed the descriptors */
+	return p9__session_run(tr, o, sp);
 }
 
 int
 p9_dial(const char *addr, const struct p9_opts *o, struct p9_session **sp)
 {
+	struct p9_transport *tr;
 	int rfd, wfd, err;
 
 	err = p9__dial_fds(addr, o ? o->timeout_ms : 0, &rfd, &wfd);
+	if (err == -EAGAIN) {
+		/* not a socket: a virtio-9p device */
+		if ((err = p9__virtio_dial(addr, o, &tr)) != 0)
+			return err;
+		return p9__session_run(tr, o, sp);
+	}
 	if (err)
 		return err;
 	return p9_session_fd(rfd, wfd, o, sp);

@@ -20,6 +20,7 @@ struct p9_transport;
  * hang up; destroy() frees after that.
  */
 struct p9__tops {
+	int	(*start)(struct p9_transport *);
 	int	(*send)(struct p9_transport *, const struct iovec *, int);
 	void	(*shutdown)(struct p9_transport *);
 	void	(*destroy)(struct p9_transport *);
@@ -28,7 +29,8 @@ struct p9__tops {
 struct p9_transport {
 	const struct p9__tops	*ops;
 	struct p9_session	*s;
-	unsigned		 maxreq;	/* most requests in flight */
+	unsigned		 maxreq;	/* most requests in flight, 0 any */
+	uint32_t		 maxmsize;	/* largest message, 0 any */
 };
 
 enum { RQ_SENT, RQ_DONE };
@@ -99,9 +101,13 @@ void	p9__hangup_why(struct p9_session *s, int err, const char *why);
 uint32_t p9__rxlimit(struct p9_session *s);
 
 /* transports (lib/transport/) */
+int	p9__session_run(struct p9_transport *tr, const struct p9_opts *o,
+	    struct p9_session **sp);
 int	p9__sock_open(int rfd, int wfd, struct p9_transport **tp);
-int	p9__sock_start(struct p9_transport *tp);
+/* -EAGAIN: addr names a virtio-9p device, not a socket */
 int	p9__dial_fds(const char *addr, int timeout_ms, int *rfd, int *wfd);
+int	p9__virtio_dial(const char *addr, const struct p9_opts *o,
+	    struct p9_transport **tp);
 
 /* tracing (lib/trace/) */
 void	p9__set_trace(struct p9_session *s,

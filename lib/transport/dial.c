@@ -2,7 +2,8 @@
  * dial.c - turn a dial string into a connected pair of descriptors:
  *   tcp:HOST[:PORT]  HOST:PORT  [v6]:PORT  tcp!HOST!PORT
  *   unix:PATH  unix!PATH  fd:R,W
- * A bare word names a virtio-9p mount tag (the virtio transport).
+ * virtio:TAG, pci:DDDD:BB:DD.F and a bare word (a mount tag) name a
+ * virtio-9p device, which p9__virtio_dial opens.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -130,6 +131,25 @@ p9__parse_addr(const char *s, struct p9__addr *a)
 	}
 	if (!strncmp(s, "fd:", 3))
 		return parse_fds(s + 3, a);
+	if (!strncmp(s, "virtio:", 7)) {
+		a->kind = P9__A_TAG;
+		if (s[7] == '\0' || copy(a->path, sizeof a->path, s + 7,
+		    strlen(s + 7)))
+			return bad("expected virtio:TAG");
+		return 0;
+	}
+	if (!strncmp(s, "pci:", 4)) {
+		unsigned d, b, sl, f;
+		char end;
+
+		if (sscanf(s + 4, "%4x:%2x:%2x.%1u%c", &d, &b, &sl, &f, &end) != 4 ||
+		    sl > 31 || f > 7)
+			return bad("expected pci:DDDD:BB:DD.F");
+		a->kind = P9__A_PCI;
+		snprintf(a->path, sizeof a->path, "%04x:%02x:%02x.%u", d, b,
+		    sl, f);
+		return 0;
+	}
 	if (*s == '[' || strchr(s, ':'))
 		return hostport(s, ':', 1, a);
 	if (strchr(s, '!') || strchr(s, '/'))
@@ -233,9 +253,7 @@ p9__dial_fds(const char *addr, int ms, int *rfd, int *wfd)
 		*wfd = a.wfd;
 		return 0;
 	default:
-		return p9__fail(-ENOTSUP,
-		    "no virtio-9p transport in this build (or not a dial "
-		    "string: try tcp:HOST[:PORT] or unix:PATH)");
+		return -EAGAIN;	/* a virtio-9p device: p9__virtio_dial */
 	}
 	if (fd < 0)
 		return fd;

@@ -222,7 +222,10 @@ sock_destroy(struct p9_transport *tr)
 	free(k);
 }
 
+static int sock_start(struct p9_transport *tr);
+
 static const struct p9__tops sock_ops = {
+	.start = sock_start,
 	.send = sock_send,
 	.shutdown = sock_shutdown,
 	.destroy = sock_destroy,
@@ -256,8 +259,8 @@ p9__sock_open(int rfd, int wfd, struct p9_transport **tp)
 }
 
 /* The reader starts once the session is wired to the transport. */
-int
-p9__sock_start(struct p9_transport *tr)
+static int
+sock_start(struct p9_transport *tr)
 {
 	struct sock *k = (struct sock *)tr;
 	int err;

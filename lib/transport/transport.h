@@ -5,13 +5,14 @@
 #ifndef P9_TRANSPORT_H
 #define P9_TRANSPORT_H
 
-enum p9__akind { P9__A_TCP, P9__A_UNIX, P9__A_FD, P9__A_TAG };
+enum p9__akind { P9__A_TCP, P9__A_UNIX, P9__A_FD, P9__A_TAG, P9__A_PCI };
 
 struct p9__addr {
 	enum p9__akind	kind;
 	char		host[256];	/* TCP: name or address, no brackets */
 	char		port[16];	/* TCP: "564" by default */
-	char		path[108];	/* UNIX: socket path; TAG: the tag */
+	char		path[108];	/* UNIX: socket path; TAG: the tag;
+					   PCI: DDDD:BB:DD.F */
 	int		rfd, wfd;	/* FD */
 };
 

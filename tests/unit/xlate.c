@@ -103,6 +103,8 @@ dials(void)
 	addr("unix:/run/9p.sock", P9__A_UNIX, NULL, NULL, "/run/9p.sock");
 	addr("unix!/tmp/s", P9__A_UNIX, NULL, NULL, "/tmp/s");
 	addr("music", P9__A_TAG, NULL, NULL, "music");
+	addr("virtio:hostshare", P9__A_TAG, NULL, NULL, "hostshare");
+	addr("pci:0000:00:04.0", P9__A_PCI, NULL, NULL, "0000:00:04.0");
 	ok(p9__parse_addr("fd:3,4", &a) == 0 && a.kind == P9__A_FD &&
 	    a.rfd == 3 && a.wfd == 4, "dial fd:3,4");
 	badaddr("");
@@ -115,6 +117,9 @@ dials(void)
 	badaddr("fd:a,b");
 	badaddr("unix:");
 	badaddr("a/b");
+	badaddr("virtio:");
+	badaddr("pci:0000:00:04");
+	badaddr("pci:0000:00:40.0");
 }
 
 int
