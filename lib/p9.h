@@ -337,6 +337,7 @@ struct p9_opts {
 	uint32_t	n_uname;	/* P9_NOFID: getuid(), or none if uname */
 	int		timeout_ms;	/* connect timeout, 0 = none */
 	const char	*trace;		/* p9_trace_file from Tversion on */
+	int		poll;		/* virtio: poll the used ring, no IRQ */
 };
 void	p9_opts_init(struct p9_opts *o);
 
@@ -377,6 +378,22 @@ unsigned p9_session_ntags(struct p9_session *s);
  * The file is closed by p9_session_close.
  */
 int	p9_trace_file(struct p9_session *s, const char *path);
+
+/*
+ * virtio-9p PCI functions on this machine (Linux, built with the virtio
+ * transport): where each is, its mount tag, its driver and IOMMU group,
+ * and whether 9ptools can drive it (why not, if not).  Free *v.
+ */
+struct p9_vdev {
+	char	bdf[16];	/* DDDD:BB:DD.F */
+	int	modern, legacy;	/* the interfaces it offers */
+	char	tag[64];	/* "" if it cannot be read now */
+	char	driver[32];	/* "" if none */
+	char	group[32];	/* IOMMU group, "" if none */
+	int	usable;
+	char	why[160];	/* when not usable */
+};
+int	p9_virtio_list(struct p9_vdev **v, int *n);
 
 /* Text of the last error on this thread (server's message or reason). */
 const char *p9_errstr(void);

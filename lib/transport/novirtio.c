@@ -17,3 +17,11 @@ p9__virtio_dial(const char *addr, const struct p9_opts *o,
 	    "no virtio transport (configure without --disable-vfio, on "
 	    "Linux); sockets are tcp:HOST[:PORT] or unix:PATH");
 }
+
+int
+p9_virtio_list(struct p9_vdev **v, int *n)
+{
+	*v = NULL;
+	*n = 0;
+	return p9__fail(-ENOTSUP, "this build has no virtio transport");
+}

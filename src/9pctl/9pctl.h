@@ -26,6 +26,7 @@ void	cmd_usage(const struct cmd *c);
 const char *basename_of(const char *path);
 
 /* commands */
+int	cmd_devices(int, char **);
 int	cmd_version(int, char **);
 int	cmd_ls(int, char **);
 int	cmd_stat(int, char **);

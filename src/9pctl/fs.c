@@ -13,6 +13,32 @@
 #include "9pctl.h"
 
 int
+cmd_devices(int argc, char **argv)
+{
+	struct p9_vdev *v;
+	int n, err;
+
+	(void)argv;
+	if (argc != 1)
+		return 2;
+	if ((err = p9_virtio_list(&v, &n)) != 0)
+		return fail("devices", err);
+	printf("%-13s %-9s %-16s %-11s %-6s %s\n", "PCI", "INTERFACE", "TAG",
+	    "DRIVER", "GROUP", "USABLE");
+	for (int i = 0; i < n; i++)
+		printf("%-13s %-9s %-16s %-11s %-6s %s%s\n", v[i].bdf,
+		    v[i].modern && v[i].legacy ? "both" : v[i].modern ?
+		    "modern" : "legacy", v[i].tag[0] ? v[i].tag : "?",
+		    v[i].driver[0] ? v[i].driver : "-",
+		    v[i].group[0] ? v[i].group : "-",
+		    v[i].usable ? "yes" : "no: ", v[i].usable ? "" : v[i].why);
+	if (n == 0)
+		printf("(no virtio-9p device)\n");
+	free(v);
+	return 0;
+}
+
+int
 cmd_version(int argc, char **argv)
 {
 	(void)argv;

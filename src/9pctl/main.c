@@ -17,6 +17,7 @@ struct p9_session *sess;
 volatile sig_atomic_t interrupted;
 
 static const struct cmd cmds[] = {
+	{ "devices", cmd_devices, "" },
 	{ "version", cmd_version, "" },
 	{ "ls", cmd_ls, "[-lR] [path ...]" },
 	{ "stat", cmd_stat, "path ..." },
@@ -32,7 +33,7 @@ static const struct cmd cmds[] = {
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: 9pctl [-a addr] [-A aname] [-m msize] "
+	fprintf(stderr, "usage: 9pctl [-P] [-a addr] [-A aname] [-m msize] "
 	    "[-u uname] [-V version] command [arg ...]\n");
 	exit(2);
 }
@@ -51,6 +52,8 @@ sigwatch(void *arg)
 		if (sigwait(set, &sig) != 0)
 			continue;
 		interrupted = 1;
+		if (sess == NULL)
+			_exit(130);	/* still connecting: nothing to flush */
 		p9_session_interrupt(sess);
 	}
 	return NULL;
@@ -93,8 +96,9 @@ main(int argc, char **argv)
 	int ch, err, rc;
 
 	p9_opts_init(&o);
-	while ((ch = getopt(argc, argv, "+a:A:hm:u:V:")) != -1) {
+	while ((ch = getopt(argc, argv, "+a:A:hm:Pu:V:")) != -1) {
 		switch (ch) {
+		case 'P': o.poll = 1; break;
 		case 'a': addr = optarg; break;
 		case 'A': o.aname = optarg; break;
 		case 'm': o.msize = parse_msize(optarg); break;
@@ -121,6 +125,13 @@ main(int argc, char **argv)
 		warnx("%s: unknown command", argv[0]);
 		usage();
 	}
+	if (c->fn == cmd_devices) {
+		/* a look at this machine's PCI bus: no server */
+		optind = 1;
+		if ((rc = c->fn(argc, argv)) == 2)
+			cmd_usage(c);
+		return rc;
+	}
 	if (addr == NULL)
 		errx(2, "no server address: use -a addr or set P9_ADDR");
 	signal(SIGPIPE, SIG_IGN);
@@ -128,9 +139,9 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	pthread_create(&watcher, NULL, sigwatch, &sigs);
 	if ((err = p9_dial(addr, &o, &sess)) != 0)
 		errx(1, "%s: %s", addr, p9_errstr());
-	pthread_create(&watcher, NULL, sigwatch, &sigs);
 	optind = 1;	/* the command parses its own options */
 	if ((rc = c->fn(argc, argv)) == 2)
 		cmd_usage(c);

@@ -1,0 +1,66 @@
+# virtio-guest.sh - runs inside the test guest (busybox sh, as /init's
+# script): the virtio transport's checks against the guest's virtio-9p
+# devices, one "T ok NAME" / "T not ok NAME: WHY" line per check, read by
+# tests/bats/virtio.bats.  The host exported one folder per tag (see
+# scripts/vm/virtio-test.sh) holding from-host.bin and its sha256.
+
+t() { # t NAME COMMAND...: run a check
+	name=$1
+	shift
+	if out=$("$@" 2>&1); then
+		echo "T ok $name"
+	else
+		echo "T not ok $name: $(echo "$out" | tail -3 | tr '\n' ' ')"
+	fi
+}
+
+bdf_of() { # the PCI function of a tag, from 9pctl devices
+	9pctl devices | awk -v t="$1" '$3 == t { print $1 }'
+}
+
+driver_of() {
+	basename "$(readlink "/sys/bus/pci/devices/$1/driver")" 2>/dev/null
+}
+
+echo 64 >/proc/sys/vm/nr_hugepages
+mkdir -p /mnt/fuse /mnt/kernel
+echo "guest: $(9pctl devices | wc -l) lines of 9pctl devices:"
+9pctl devices
+
+for tag in m1 m2 l1; do
+	bdf=$(bdf_of $tag)
+	before=$(driver_of "$bdf")
+	want=$(cut -d' ' -f1 /tmp/shares/$tag.sha256 2>/dev/null)
+	t "$tag devices-lists-it" test -n "$bdf"
+	t "$tag usable" sh -c "9pctl devices | grep '^$bdf .* yes'"
+	t "$tag version" sh -c "9pctl -a virtio:$tag version | grep '^9P2000.L msize'"
+	t "$tag ls" sh -c "9pctl -a virtio:$tag ls / | grep -x from-host.bin"
+	t "$tag get" sh -c "9pctl -a virtio:$tag get /from-host.bin /tmp/got &&
+	    [ \"\$(sha256sum </tmp/got | cut -d' ' -f1)\" = $want ]"
+	head -c 3000000 /dev/urandom >/tmp/up
+	sha256sum </tmp/up | cut -d' ' -f1 >/tmp/up.sha
+	t "$tag put" 9pctl -a virtio:$tag put /tmp/up /from-guest.bin
+	cp /tmp/up.sha /tmp/up-$tag.sha
+	t "$tag pci-address" sh -c "9pctl -a pci:$bdf version | grep -q 9P2000.L"
+	t "$tag poll-mode" sh -c "P9_POLL=1 9pfuse -o poll virtio:$tag /mnt/fuse &&
+	    cat /mnt/fuse/from-host.bin | sha256sum | grep -q $want; r=\$?;
+	    umount /mnt/fuse; exit \$r"
+	t "$tag 9pfuse" sh -c "9pfuse $tag /mnt/fuse && ls -l /mnt/fuse &&
+	    [ \"\$(sha256sum </mnt/fuse/from-host.bin | cut -d' ' -f1)\" = $want ] &&
+	    echo written-by-9pfuse >/mnt/fuse/from-fuse.txt &&
+	    mkdir -p /mnt/fuse/dir/sub && umount /mnt/fuse"
+	t "$tag driver-restored" test -n "$bdf" -a -n "$before" -a \
+	    "$(driver_of "$bdf")" = "$before"
+done
+
+# errors
+t "no-such-tag" sh -c "! 9pctl -a virtio:nope version 2>/tmp/e; grep -q 'no virtio-9p device with tag nope (found: ' /tmp/e && cat /tmp/e"
+mount -t 9p -o trans=virtio,version=9p2000.L m1 /mnt/kernel
+t "in-use-by-kernel" sh -c "! 9pctl -a virtio:m1 version 2>/tmp/e; grep -q \"mounted by the kernel's 9p\" /tmp/e && cat /tmp/e"
+t "devices-says-why" sh -c "9pctl devices | grep \"m1 .*no: mounted by the kernel's 9p\""
+umount /mnt/kernel
+t "not-root" sh -c "! setuidgid nobody 9pctl -a virtio:m2 version 2>/tmp/e; grep -q 'needs root' /tmp/e && cat /tmp/e"
+for tag in m1 m2 l1; do
+	cp /tmp/up-$tag.sha /tmp/shares-out-$tag.sha 2>/dev/null
+done
+echo "T done"
