@@ -196,11 +196,17 @@ is_9p(struct pci_dev *p, int *modern, int *legacy)
 	*modern = 0;
 	if (!(pci_read_word(p, PCI_STATUS) & PCI_STATUS_CAP_LIST))
 		return 1;
-	for (cap = pci_read_byte(p, PCI_CAPABILITY_LIST) & ~3; cap;
-	    cap = pci_read_byte(p, cap + 1) & ~3)
+	/*
+	 * A bounded walk: without root, config space past 64 bytes reads
+	 * as 0xff, which would make a loop of the list.
+	 */
+	cap = pci_read_byte(p, PCI_CAPABILITY_LIST) & ~3;
+	for (int n = 0; cap >= 0x40 && cap < 0xff && n < 48; n++) {
 		if (pci_read_byte(p, cap) == PCI_CAP_ID_VNDR &&
 		    pci_read_byte(p, cap + 3) == 1)
 			*modern = 1;
+		cap = pci_read_byte(p, cap + 1) & ~3;
+	}
 	return 1;
 }
 
@@ -304,6 +310,7 @@ pci_bind_vfio(const char *bdf, char *orig, size_t cap, char *group,
 	} else {
 		tag_of(bdf, tag, sizeof tag);
 		snprintf(orig, cap, "%s", drv);
+		mkdir("/run", 0755);
 		mkdir(STATE, 0755);
 		save(path, orig);
 		snprintf(path, sizeof path, STATE "/%s.tag", bdf);
@@ -361,6 +368,7 @@ pci_note_tag(const char *bdf, const char *tag)
 {
 	char path[PATH_MAX];
 
+	mkdir("/run", 0755);
 	mkdir(STATE, 0755);
 	snprintf(path, sizeof path, STATE "/%s.tag", bdf);
 	save(path, tag);

@@ -27,11 +27,11 @@ done
 # the binaries keep their host paths in the guest
 { echo "PATH=$top/$build:\$PATH"; cat "$top/scripts/vm/virtio-guest.sh"; } >"$work/guest.sh"
 "$top/scripts/vm/mkinitramfs.sh" "$work/initrd.gz" \
-	--bin "$top/$build/9pctl" --bin "$top/$build/9pfuse" \
+	--bin "$top/$build/9pctl" --bin "$top/$build/9pfuse" --bin /usr/bin/setpriv \
 	--file "$(gcc -print-file-name=libgcc_s.so.1):/lib/x86_64-linux-gnu/libgcc_s.so.1" \
-	--file "$work/shares/m1.sha256:/tmp/shares/m1.sha256" \
-	--file "$work/shares/m2.sha256:/tmp/shares/m2.sha256" \
-	--file "$work/shares/l1.sha256:/tmp/shares/l1.sha256" \
+	--file "$work/shares/m1.sha256:/etc/shares/m1.sha256" \
+	--file "$work/shares/m2.sha256:/etc/shares/m2.sha256" \
+	--file "$work/shares/l1.sha256:/etc/shares/l1.sha256" \
 	--init "$work/guest.sh" >&2
 
 "$top/scripts/vm/run.sh" --timeout 400 --mem 1024 --initrd "$work/initrd.gz" \

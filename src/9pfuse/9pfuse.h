@@ -28,26 +28,46 @@ struct cfg {
 	uint32_t	 dfltuid, dfltgid;
 	int		 posixacl, noxattr, ro;
 	int		 foreground, debug;
-	int		 default_permissions;
+	int		 default_permissions, allow_other;
 	const char	*trace;
 	double		 attr_timeout, entry_timeout;
 	uint32_t	 max_io;	/* largest FUSE read/write */
+};
+
+/* a byte-range (POSIX) or whole-file (flock) lock held by a local owner */
+struct lock {
+	struct lock	*next;
+	int		 flock;		/* flock(2) family, else POSIX */
+	uint64_t	 owner;		/* lock_owner, or the fh for flock */
+	short		 type;		/* F_RDLCK or F_WRLCK */
+	uint64_t	 start, end;	/* inclusive; end UINT64_MAX: to EOF */
+	pid_t		 pid;
 };
 
 struct node {
 	uint64_t	 qpath;		/* the server's identity of the file */
 	struct p9_fid	*fid;		/* walked, never opened; under lk */
 	uint64_t	 nlookup;	/* kernel references; under table lock */
+	unsigned	 nopen;		/* open handles; under table lock */
+	char		*hidden;	/* silly-renamed to; under table lock */
+	struct p9_fid	*hdir;		/* ... in this folder */
 	pthread_mutex_t	 lk;
 	struct node	*hnext;
+	/* locks: the local owners' locks, and one server lock for them all */
+	pthread_mutex_t	 llk;
+	pthread_cond_t	 lcv;		/* a lock went away */
+	struct lock	*locks;		/* under llk */
+	struct p9_fid	*lockfid;	/* holds the server lock; under llk */
+	short		 srvtype;	/* F_UNLCK, F_RDLCK or F_WRLCK held */
 };
 
 struct fh {
 	struct p9_fid	*fid;		/* opened */
-	int		 locked;	/* a lock was taken through it */
+	struct node	*node;		/* files: counted in node->nopen */
 	/* directories: a snapshot read at opendir */
 	struct dirent9	*ents;
 	size_t		 nents;
+	uint64_t	 ino;		/* the folder's own, for "." */
 };
 
 struct dirent9 {
@@ -66,18 +86,44 @@ void	usage(void);
 
 /* node.c */
 void	nodes_init(struct p9_fid *root);
+void	nodes_free(void);
 struct node *node_of(fuse_ino_t ino);
 struct p9_fid *node_fid(struct node *n);
 /* Find or make the node for fid (whose getattr gave st); takes fid. */
 struct node *node_enter(struct p9_fid *fid, const struct p9_stbuf *st);
 void	node_forget(fuse_ino_t ino, uint64_t n);
 unsigned nodes_count(void);
+/* The node of a file that was walked again (fid): it takes fid. */
+void	node_refresh(struct p9_fid *fid);
+/* A folder moved: walk the nodes below it again by their new paths. */
+void	node_rebase(const char *old, const char *new);
+/* Open handles: counted per node; is the file with qid path q open? */
+void	node_opened(struct node *n);
+int	node_is_open(uint64_t q);
+extern unsigned open_files;
+/* Record that the open file q now lives as hidden in dir (silly rename). */
+int	node_hide(uint64_t q, struct p9_fid *dir, const char *hidden);
+void	node_unhide(uint64_t q);
+/* The last close of a hidden file returns its folder and name to remove. */
+struct p9_fid *node_closed(struct node *n, char **hidden);
+
+/*
+ * node.c, locks: each node arbitrates its local owners' locks and takes
+ * one server lock on their behalf.
+ */
+int	lock_set(fuse_req_t req, struct node *n, int flock, uint64_t owner,
+	    struct flock *fl, int wait);
+int	lock_get(struct node *n, struct fh *h, uint64_t owner,
+	    struct flock *fl);
+void	lock_drop(struct node *n, int flock, uint64_t owner);
 
 /* attr.c */
 void	stat_from(const struct p9_stbuf *b, struct stat *st);
 int	fill_entry(struct node *n, const struct p9_stbuf *b,
 	    struct fuse_entry_param *e);
 int	errno_of(int err);
+int	denied(fuse_req_t req);
+#define GUARD(req)	do { if (denied(req)) return; } while (0)
 
 /* io.c: the operations on open files and directories */
 void	fs_open(fuse_req_t, fuse_ino_t, struct fuse_file_info *);
@@ -108,6 +154,8 @@ void	fs_setlk(fuse_req_t, fuse_ino_t, struct fuse_file_info *,
 void	fs_flock(fuse_req_t, fuse_ino_t, struct fuse_file_info *, int);
 void	fs_init(void *, struct fuse_conn_info *);
 
+/* ops.c */
+void	give_to_caller(fuse_req_t req, struct p9_fid *f, struct p9_stbuf *st);
 extern const struct fuse_lowlevel_ops fs_ops;
 
 #endif

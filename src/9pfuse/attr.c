@@ -72,3 +72,16 @@ errno_of(int err)
 		return err < 0 ? -err : EIO;
 	}
 }
+
+/* access=UID: nobody else (but root) gets in.  Replies EACCES if so. */
+int
+denied(fuse_req_t req)
+{
+	const struct fuse_ctx *c = fuse_req_ctx(req);
+
+	if (cfg.access == ACCESS_UID && c->uid != cfg.access_uid && c->uid != 0) {
+		fuse_reply_err(req, EACCES);
+		return 1;
+	}
+	return 0;
+}

@@ -2,8 +2,9 @@
  * io.c - the FUSE operations on open files and directories: open, create,
  * read, write (one FUSE request split into msize chunks that travel
  * together), flush, release, fsync, directory snapshots for readdir and
- * readdirplus, extended attributes and locks.  Reads, writes and lock
- * waits are interruptible: a FUSE interrupt sends Tflush.
+ * readdirplus, extended attributes, and the lock requests (node.c keeps
+ * the locks).  Reads, writes and lock waits are interruptible: a FUSE
+ * interrupt sends Tflush (a lock wait ends with EINTR).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,8 +13,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "9pfuse.h"
 
@@ -36,7 +35,8 @@ set_cache_flags(struct fuse_file_info *fi)
 }
 
 static int
-open_fid(struct p9_fid *f, int flags, struct fuse_file_info *fi)
+open_fid(struct p9_fid *f, struct node *n, int flags,
+    struct fuse_file_info *fi)
 {
 	struct fh *h = calloc(1, sizeof *h);
 	int err;
@@ -48,9 +48,28 @@ open_fid(struct p9_fid *f, int flags, struct fuse_file_info *fi)
 		return errno_of(err);
 	}
 	h->fid = f;
+	h->node = n;
+	node_opened(n);
 	fi->fh = (uintptr_t)h;
 	set_cache_flags(fi);
 	return 0;
+}
+
+/* The handle goes: its flock locks, its fid, a hidden name at the last. */
+static void
+close_fh(struct fh *h)
+{
+	struct p9_fid *dir;
+	char *hidden;
+
+	lock_drop(h->node, 1, (uint64_t)(uintptr_t)h);
+	p9_fid_put(h->fid);
+	if ((dir = node_closed(h->node, &hidden)) != NULL) {
+		p9_unlinkat(dir, hidden, 0);
+		free(hidden);
+		p9_fid_put(dir);
+	}
+	free(h);
 }
 
 /* The flags the server should see for what the kernel asked. */
@@ -70,38 +89,40 @@ server_flags(int flags)
 void
 fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct p9_fid *n = node_fid(node_of(ino)), *f;
+	struct p9_fid *n, *f;
 	int err;
 
+	GUARD(req);
+	n = node_fid(node_of(ino));
 	err = p9_walk(n, "", &f);
 	p9_fid_put(n);
 	if (err) {
 		fuse_reply_err(req, errno_of(err));
 		return;
 	}
-	if ((err = open_fid(f, server_flags(fi->flags), fi)) != 0) {
+	if ((err = open_fid(f, node_of(ino), server_flags(fi->flags),
+	    fi)) != 0) {
 		p9_fid_put(f);
 		fuse_reply_err(req, err);
 		return;
 	}
-	if (fuse_reply_open(req, fi) == -ENOENT) {
-		/* the opener was interrupted and is gone */
-		p9_fid_put(f);
-		free(FH(fi));
-	}
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		close_fh(FH(fi));	/* the opener was interrupted: gone */
 }
 
 void
 fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
     struct fuse_file_info *fi)
 {
-	struct p9_fid *d = node_fid(node_of(parent)), *f, *w;
+	struct p9_fid *d, *f, *w;
 	struct fuse_entry_param e;
 	struct p9_stbuf st;
 	struct node *n;
 	struct fh *h;
 	int err;
 
+	GUARD(req);
+	d = node_fid(node_of(parent));
 	err = p9_create(d, name, server_flags(fi->flags) | O_CREAT |
 	    (fi->flags & O_EXCL), mode & 07777, &f);
 	if (err == 0 && (err = p9_walk(d, name, &w)) != 0)
@@ -111,6 +132,8 @@ fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		p9_fid_put(w);
 		p9_fid_put(f);
 	}
+	if (err == 0)
+		give_to_caller(req, w, &st);
 	if (err) {
 		fuse_reply_err(req, errno_of(err));
 		return;
@@ -121,12 +144,15 @@ fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		return;
 	}
 	h->fid = f;
+	h->node = n;
+	node_opened(n);
 	fi->fh = (uintptr_t)h;
 	set_cache_flags(fi);
 	fill_entry(n, &st, &e);
 	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
-		p9_fid_put(f);
-		free(h);
+		/* the kernel never saw the entry: no lookup to count */
+		close_fh(h);
+		node_forget((fuse_ino_t)(uintptr_t)n, 1);
 	}
 }
 
@@ -138,6 +164,7 @@ fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	char *buf = malloc(size ? size : 1);
 	ssize_t n;
 
+	GUARD(req);
 	(void)ino;
 	if (buf == NULL) {
 		fuse_reply_err(req, ENOMEM);
@@ -162,6 +189,7 @@ fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	struct p9_intr in;
 	ssize_t n;
 
+	GUARD(req);
 	(void)ino;
 	p9_intr_init(&in);
 	fuse_req_interrupt_func(req, on_interrupt, &in);
@@ -174,50 +202,19 @@ fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		fuse_reply_write(req, (size_t)n);
 }
 
-/* A 9P lock owner for a FUSE lock owner. */
-static uint32_t
-owner_id(uint64_t owner)
-{
-	return (uint32_t)(owner ^ (owner >> 32));
-}
-
-static const char *
-client_id(void)
-{
-	static char host[65];
-
-	if (!host[0] && gethostname(host, sizeof host - 1) != 0)
-		strcpy(host, "9pfuse");
-	return host;
-}
-
+/* Closing any descriptor drops its owner's POSIX locks on the file. */
 void
 fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fh *h = FH(fi);
-
-	(void)ino;
-	if (h->locked) {
-		/* closing any descriptor drops its owner's POSIX locks */
-		struct p9_flock l = { .type = P9_LOCK_UNLCK,
-		    .proc_id = owner_id(fi->lock_owner) };
-		uint8_t status;
-
-		l.client_id.s = client_id();
-		l.client_id.len = (uint16_t)strlen(l.client_id.s);
-		p9_lock(h->fid, &l, &status);
-	}
+	lock_drop(node_of(ino), 0, fi->lock_owner);
 	fuse_reply_err(req, 0);
 }
 
 void
 fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fh *h = FH(fi);
-
 	(void)ino;
-	p9_fid_put(h->fid);
-	free(h);
+	close_fh(FH(fi));
 	fuse_reply_err(req, 0);
 }
 
@@ -227,6 +224,7 @@ fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 {
 	int err = p9_fsync(FH(fi)->fid, datasync);
 
+	GUARD(req);
 	(void)ino;
 	fuse_reply_err(req, err ? errno_of(err) : 0);
 }
@@ -277,11 +275,13 @@ free_ents(struct dirent9 *v, size_t n)
 void
 fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct p9_fid *d = node_fid(node_of(ino));
+	struct p9_fid *d;
 	struct snap s = { 0 };
 	struct fh *h;
 	int err;
 
+	GUARD(req);
+	d = node_fid(node_of(ino));
 	/* the listing is read whole now, so offsets stay stable */
 	err = p9_readdir(d, add_ent, &s);
 	if (err == 0 && (h = calloc(1, sizeof *h)) == NULL)
@@ -295,6 +295,7 @@ fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	h->fid = d;
 	h->ents = s.v;
 	h->nents = s.n;
+	h->ino = node_of(ino)->qpath;
 	fi->fh = (uintptr_t)h;
 	fi->cache_readdir = cfg.cache == CACHE_LOOSE;
 	if (fuse_reply_open(req, fi) == -ENOENT) {
@@ -310,8 +311,9 @@ ent_name(struct fh *h, size_t i, struct stat *st)
 {
 	memset(st, 0, sizeof *st);
 	if (i == 0 || i == 1) {
+		/* ".." is not known here: the kernel answers stat for it */
 		st->st_mode = S_IFDIR;
-		st->st_ino = 1;
+		st->st_ino = i ? 1 : h->ino;
 		return i ? ".." : ".";
 	}
 	st->st_ino = h->ents[i - 2].qid.path;
@@ -328,6 +330,7 @@ fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	size_t pos = 0;
 	struct stat st;
 
+	GUARD(req);
 	(void)ino;
 	if (buf == NULL) {
 		fuse_reply_err(req, ENOMEM);
@@ -360,6 +363,7 @@ fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct stat st;
 	int *errs;
 
+	GUARD(req);
 	(void)ino;
 	/* how many entries fit: the rest of the work is for those only */
 	for (size_t i = first; i < h->nents + 2; i++) {
@@ -386,19 +390,18 @@ fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	p9_getattr_many(h->fid, names, nw, sts, errs, fids);
 	for (size_t i = 0; i < k; i++) {
 		const char *name = ent_name(h, first + i, &st);
+		struct p9_fid *f;
 		struct node *n;
 		size_t j = i - base;
 
 		memset(&e, 0, sizeof e);
-		if (i < base) {
-			e.attr = st;
-		} else if (errs[j] == 0 && (n = node_enter(fids[j], &sts[j]))) {
-			fids[j] = NULL;
-			fill_entry(n, &sts[j], &e);
-		} else {
-			if (fids[j])
-				p9_fid_put(fids[j]);
-			e.attr = st;	/* gone meanwhile: no lookup counted */
+		e.attr = st;	/* ".", "..", or gone meanwhile: no lookup */
+		if (i >= base && (f = fids[j]) != NULL) {
+			fids[j] = NULL;		/* node_enter takes it */
+			if (errs[j] != 0)
+				p9_fid_put(f);
+			else if ((n = node_enter(f, &sts[j])) != NULL)
+				fill_entry(n, &sts[j], &e);
 		}
 		pos += fuse_add_direntry_plus(req, buf + pos, size - pos, name,
 		    &e, (off_t)(first + i + 1));
@@ -473,6 +476,7 @@ xget(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 void
 fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
+	GUARD(req);
 	if (!xattr_off(req))
 		xget(req, ino, name, size);
 }
@@ -480,6 +484,7 @@ fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 void
 fs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
+	GUARD(req);
 	if (!xattr_off(req))
 		xget(req, ino, "", size);
 }
@@ -491,8 +496,14 @@ fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	struct p9_fid *f;
 	int err;
 
+	GUARD(req);
 	if (xattr_off(req))
 		return;
+	if (size == 0) {
+		/* on the wire a zero-length value means "remove" */
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
 	f = node_fid(node_of(ino));
 	err = p9_xattr_set(f, name, value, size, flags);
 	p9_fid_put(f);
@@ -505,6 +516,7 @@ fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	struct p9_fid *f;
 	int err;
 
+	GUARD(req);
 	if (xattr_off(req))
 		return;
 	f = node_fid(node_of(ino));
@@ -515,101 +527,39 @@ fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 
 /* ---- locks -------------------------------------------------------------- */
 
-static uint8_t
-ltype(short t)
-{
-	return t == F_RDLCK ? P9_LOCK_RDLCK : t == F_WRLCK ? P9_LOCK_WRLCK :
-	    P9_LOCK_UNLCK;
-}
-
-static void
-to_p9(const struct flock *fl, uint64_t owner, struct p9_flock *l)
-{
-	memset(l, 0, sizeof *l);
-	l->type = ltype(fl->l_type);
-	l->start = (uint64_t)fl->l_start;
-	l->length = (uint64_t)fl->l_len;
-	l->proc_id = owner_id(owner);
-	l->client_id.s = client_id();
-	l->client_id.len = (uint16_t)strlen(l->client_id.s);
-}
-
 void
 fs_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
     struct flock *fl)
 {
-	struct p9_flock l;
-	int err;
+	int err = lock_get(node_of(ino), FH(fi), fi->lock_owner, fl);
 
-	(void)ino;
-	to_p9(fl, fi->lock_owner, &l);
-	if ((err = p9_getlock(FH(fi)->fid, &l)) != 0) {
-		fuse_reply_err(req, errno_of(err));
-		return;
-	}
-	fl->l_type = l.type == P9_LOCK_RDLCK ? F_RDLCK :
-	    l.type == P9_LOCK_WRLCK ? F_WRLCK : F_UNLCK;
-	fl->l_start = (off_t)l.start;
-	fl->l_len = (off_t)l.length;
-	fl->l_pid = (pid_t)l.proc_id;
-	fuse_reply_lock(req, fl);
-}
-
-/*
- * Tlock until it is granted: BLOCKED (and GRACE) mean try again, as the
- * Linux client does, until the caller gives up (a signal).
- */
-static int
-lock_wait(fuse_req_t req, struct fh *h, struct p9_flock *l, int wait)
-{
-	struct timespec ts = { 0, 1000000 };
-	uint8_t status;
-	int err;
-
-	l->flags = wait ? P9_LOCK_FLAGS_BLOCK : 0;
-	for (;;) {
-		if ((err = p9_lock(h->fid, l, &status)) != 0)
-			return errno_of(err);
-		if (status == P9_LOCK_SUCCESS) {
-			if (l->type != P9_LOCK_UNLCK)
-				h->locked = 1;
-			return 0;
-		}
-		if (status == P9_LOCK_ERROR)
-			return ENOLCK;
-		if (!wait && status == P9_LOCK_BLOCKED)
-			return EAGAIN;
-		if (fuse_req_interrupted(req))
-			return EINTR;
-		nanosleep(&ts, NULL);
-		if (ts.tv_nsec < 100000000)
-			ts.tv_nsec *= 2;
-	}
+	GUARD(req);
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_lock(req, fl);
 }
 
 void
 fs_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
     struct flock *fl, int sleep)
 {
-	struct p9_flock l;
-
-	(void)ino;
-	to_p9(fl, fi->lock_owner, &l);
-	fuse_reply_err(req, lock_wait(req, FH(fi), &l, sleep));
+	GUARD(req);
+	fuse_reply_err(req, lock_set(req, node_of(ino), 0, fi->lock_owner,
+	    fl, sleep));
 }
 
+/* flock locks belong to the open file: its handle is the owner */
 void
 fs_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op)
 {
-	struct p9_flock l;
 	struct flock fl = { .l_whence = SEEK_SET };
 
-	(void)ino;
+	GUARD(req);
 	fl.l_type = (op & LOCK_EX) ? F_WRLCK : (op & LOCK_SH) ? F_RDLCK :
 	    F_UNLCK;
-	/* flock locks belong to the open file: its handle is the owner */
-	to_p9(&fl, (uint64_t)fi->fh, &l);
-	fuse_reply_err(req, lock_wait(req, FH(fi), &l, !(op & LOCK_NB)));
+	fuse_reply_err(req, lock_set(req, node_of(ino), 1,
+	    (uint64_t)(uintptr_t)FH(fi), &fl, !(op & LOCK_NB)));
 }
 
 /* ---- connection --------------------------------------------------------- */

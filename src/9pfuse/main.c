@@ -117,14 +117,14 @@ main(int argc, char **argv)
 	if (!cfg.foreground)
 		fd = background();
 	signal(SIGPIPE, SIG_IGN);
-	if (cfg.trans && strcmp(cfg.trans, "virtio") == 0) {
-		report(fd, "%s: the virtio-9p transport is not in this version "
-		    "of 9pfuse", cfg.source);
-		return 1;
-	}
+	/* a shell's background job ignores SIGINT: let libfuse take it */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	cfg.p9.trace = cfg.trace;
 	if (p9_dial(cfg.addr, &cfg.p9, &sess) != 0) {
 		report(fd, "%s: %s", cfg.addr, p9_errstr());
+		fuse_opt_free_args(&fa);
 		return 1;
 	}
 	nodes_init(p9_session_root(sess));
@@ -134,16 +134,16 @@ main(int argc, char **argv)
 	snprintf(arg, sizeof arg, "-osubtype=9pfuse,fsname=%s", cfg.source);
 	if (strlen(cfg.source) < 40 && !strchr(cfg.source, ','))
 		fuse_opt_add_arg(&fa, arg);
-	if ((se = fuse_session_new(&fa, &fs_ops, sizeof fs_ops, NULL)) == NULL) {
-		report(fd, "cannot start a FUSE session (bad option?)");
-		p9_session_close(sess);
-		return 1;
-	}
-	if (fuse_set_signal_handlers(se) != 0 ||
+	se = fuse_session_new(&fa, &fs_ops, sizeof fs_ops, NULL);
+	if (se == NULL || fuse_set_signal_handlers(se) != 0 ||
 	    fuse_session_mount(se, cfg.mnt) != 0) {
-		report(fd, "%s: cannot mount (see above)", cfg.mnt);
-		fuse_session_destroy(se);
+		report(fd, se ? "%s: cannot mount (see above)" :
+		    "%s: cannot start a FUSE session (bad option?)", cfg.mnt);
+		if (se)
+			fuse_session_destroy(se);
+		nodes_free();
 		p9_session_close(sess);
+		fuse_opt_free_args(&fa);
 		return 1;
 	}
 	report(fd, "ok");
@@ -157,6 +157,7 @@ main(int argc, char **argv)
 	fuse_session_unmount(se);
 	fuse_remove_signal_handlers(se);
 	fuse_session_destroy(se);
+	nodes_free();		/* what the kernel did not forget */
 	p9_session_close(sess);
 	fuse_opt_free_args(&fa);
 	return rc < 0 ? 1 : 0;

@@ -2,7 +2,10 @@
  * ops.c - the FUSE low-level operations on names and attributes: lookup,
  * forget, getattr, setattr, mkdir, mknod, symlink, link, unlink, rmdir,
  * rename, readlink, statfs, access.  Each handler does its work in a
- * function returning an errno and sends exactly one reply.
+ * function returning an errno and sends exactly one reply.  Unlinking an
+ * open file hides it instead (removed at its last close), renames keep
+ * the moved nodes' fids current, and what is made for another user
+ * (allow_other) becomes theirs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,26 +16,50 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "9pfuse.h"
 
-/* access=UID: nobody else (but root) gets in */
-static int
-denied(fuse_req_t req)
+
+/*
+ * A file the server made for us (the attach user) on behalf of another
+ * caller (allow_other): make it the caller's, as a local file system
+ * would, keeping a group inherited from a set-group-ID folder.  Only
+ * root may give files away; others leave the server's choice.
+ */
+void
+give_to_caller(fuse_req_t req, struct p9_fid *f, struct p9_stbuf *st)
 {
 	const struct fuse_ctx *c = fuse_req_ctx(req);
+	struct p9_stbuf b;
+	uint32_t valid = 0;
 
-	if (cfg.access == ACCESS_UID && c->uid != cfg.access_uid && c->uid != 0) {
-		fuse_reply_err(req, EACCES);
-		return 1;
+	if (geteuid() != 0)
+		return;
+	memset(&b, 0, sizeof b);
+	if (c->uid != st->uid) {
+		valid |= P9_SETATTR_UID;
+		b.uid = c->uid;
 	}
-	return 0;
+	if (c->gid != st->gid && st->gid == getegid()) {
+		valid |= P9_SETATTR_GID;
+		b.gid = c->gid;
+	}
+	if (valid && p9_setattr(f, valid, &b) == 0) {
+		if (valid & P9_SETATTR_UID)
+			st->uid = c->uid;
+		if (valid & P9_SETATTR_GID)
+			st->gid = c->gid;
+	}
 }
-#define GUARD(req)	do { if (denied(req)) return; } while (0)
 
-/* Walk name from dir, getattr it, enter it in the table. */
+/*
+ * Walk name from dir, getattr it, enter it in the table; with req, the
+ * file was just made for req's caller (see give_to_caller).
+ */
 static int
-entry_of(struct p9_fid *dir, const char *name, struct fuse_entry_param *e)
+entry_of(struct p9_fid *dir, const char *name, struct fuse_entry_param *e,
+    fuse_req_t req)
 {
 	struct p9_fid *f;
 	struct p9_stbuf st;
@@ -45,6 +72,8 @@ entry_of(struct p9_fid *dir, const char *name, struct fuse_entry_param *e)
 		p9_fid_put(f);
 		return errno_of(err);
 	}
+	if (req)
+		give_to_caller(req, f, &st);
 	if ((n = node_enter(f, &st)) == NULL)
 		return ENOMEM;
 	return fill_entry(n, &st, e);
@@ -72,7 +101,7 @@ fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	d = node_fid(node_of(parent));
-	err = entry_of(d, name, &e);
+	err = entry_of(d, name, &e, NULL);
 	p9_fid_put(d);
 	if (err == ENOENT && cfg.entry_timeout > 0) {
 		/* a negative entry the kernel may cache as long as others */
@@ -111,37 +140,70 @@ attr_of(struct p9_fid *f, struct stat *st)
 	return 0;
 }
 
-static struct p9_fid *
-fid_for(fuse_ino_t ino, struct fuse_file_info *fi)
+/*
+ * Attributes go through the node's walked fid, whose path the server
+ * knows best (renames and silly renames refresh it); an open fid is the
+ * fallback for a file gone from every folder on servers that answer for
+ * open fids (fstat).  A fid of the open file still works there.
+ */
+static int
+with_attr_fid(fuse_ino_t ino, struct fuse_file_info *fi,
+    int (*fn)(struct p9_fid *, void *), void *arg)
 {
-	if (fi && fi->fh)
-		return p9_fid_get(((struct fh *)(uintptr_t)fi->fh)->fid);
-	return node_fid(node_of(ino));
+	struct p9_fid *f = node_fid(node_of(ino));
+	int err = fn(f, arg);
+
+	p9_fid_put(f);
+	if (err == ENOENT && fi && fi->fh) {
+		f = p9_fid_get(((struct fh *)(uintptr_t)fi->fh)->fid);
+		err = fn(f, arg);
+		p9_fid_put(f);
+	}
+	return err;
+}
+
+static int
+get_attr(struct p9_fid *f, void *arg)
+{
+	return attr_of(f, arg);
 }
 
 static void
 fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct p9_fid *f;
 	struct stat st;
 	int err;
 
 	GUARD(req);
-	f = fid_for(ino, fi);
-	err = attr_of(f, &st);
-	p9_fid_put(f);
-	if (err)
+	if ((err = with_attr_fid(ino, fi, get_attr, &st)) != 0)
 		fuse_reply_err(req, err);
 	else
 		fuse_reply_attr(req, &st, cfg.attr_timeout);
+}
+
+struct setattr {
+	uint32_t		 valid;
+	const struct p9_stbuf	*b;
+	struct stat		*st;
+};
+
+static int
+set_attr(struct p9_fid *f, void *arg)
+{
+	struct setattr *sa = arg;
+	int err;
+
+	if (sa->valid && (err = p9_setattr(f, sa->valid, sa->b)) != 0)
+		return errno_of(err);
+	return attr_of(f, sa->st);
 }
 
 static void
 fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *a, int set,
     struct fuse_file_info *fi)
 {
+	struct setattr sa;
 	struct p9_stbuf b;
-	struct p9_fid *f;
 	struct stat st;
 	uint32_t valid = 0;
 	int err;
@@ -182,17 +244,16 @@ fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *a, int set,
 	}
 	if (set & FUSE_SET_ATTR_CTIME)
 		valid |= P9_SETATTR_CTIME;
-	f = fid_for(ino, fi);
-	err = valid ? p9_setattr(f, valid, &b) : 0;
-	err = err ? errno_of(err) : 0;
-	if (!err)
-		err = attr_of(f, &st);
-	p9_fid_put(f);
-	if (err)
+	sa.valid = valid;
+	sa.b = &b;
+	sa.st = &st;
+	if ((err = with_attr_fid(ino, fi, set_attr, &sa)) != 0)
 		fuse_reply_err(req, err);
 	else
 		fuse_reply_attr(req, &st, cfg.attr_timeout);
 }
+
+static int mk_link(struct p9_fid *, const char *, void *);
 
 /* Make something named name in parent with mk(), then look it up. */
 static void
@@ -206,7 +267,8 @@ make(fuse_req_t req, fuse_ino_t parent, const char *name,
 	GUARD(req);
 	d = node_fid(node_of(parent));
 	if ((err = mk(d, name, arg)) == 0)
-		err = entry_of(d, name, &e);
+		/* a hard link is no new file: its owner stays */
+		err = entry_of(d, name, &e, mk == mk_link ? NULL : req);
 	else
 		err = errno_of(err);
 	p9_fid_put(d);
@@ -260,6 +322,7 @@ fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 {
 	struct nod n = { mode, rdev };
 
+	GUARD(req);
 	if (S_ISREG(mode)) {
 		/* mknod of a regular file: create it empty */
 		struct p9_fid *d = node_fid(node_of(parent)), *f;
@@ -268,7 +331,7 @@ fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 
 		if (err == 0) {
 			p9_fid_put(f);
-			err = entry_of(d, name, &e);
+			err = entry_of(d, name, &e, req);
 		} else
 			err = errno_of(err);
 		p9_fid_put(d);
@@ -292,17 +355,61 @@ fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	make(req, newparent, name, mk_link, node_of(ino));
 }
 
+/*
+ * Unlinking (or renaming over) a file that is open here renames it to a
+ * hidden name in the same folder instead, removed at its last close: the
+ * descriptors keep working on servers whose fids follow paths (diod
+ * answers getattr, setattr, xattrs by path), as NFS does.  Returns 1 and
+ * the hidden name if it hid name, 0 if name is not an open file (or not
+ * there: the operation itself will say), or a negative errno.
+ */
+static int
+hide_if_open(struct p9_fid *d, const char *name, char *hidden, size_t cap,
+    uint64_t *qp)
+{
+	static unsigned seq;
+	struct p9_fid *f;
+	uint64_t q;
+	int err;
+
+	if (__atomic_load_n(&open_files, __ATOMIC_RELAXED) == 0)
+		return 0;
+	if (p9_walk(d, name, &f) != 0)
+		return 0;
+	q = p9_fid_qid(f)->path;
+	p9_fid_put(f);
+	if (!node_is_open(q))
+		return 0;
+	snprintf(hidden, cap, ".9pfuse-hidden.%llx.%u", (unsigned long long)q,
+	    __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+	if ((err = p9_renameat(d, name, d, hidden)) != 0)
+		return err;
+	if (p9_walk(d, hidden, &f) == 0)
+		node_refresh(f);
+	if (node_hide(q, d, hidden) != 0) {
+		/* closed meanwhile: nobody else will remove it */
+		p9_unlinkat(d, hidden, 0);
+	}
+	*qp = q;
+	return 1;
+}
+
 static void
 remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, int flags)
 {
 	struct p9_fid *d;
-	int err;
+	char hidden[64];
+	uint64_t q;
+	int err = 0;
 
 	GUARD(req);
 	d = node_fid(node_of(parent));
-	err = p9_unlinkat(d, name, flags);
+	if (!(flags & AT_REMOVEDIR))
+		err = hide_if_open(d, name, hidden, sizeof hidden, &q);
+	if (err == 0)
+		err = p9_unlinkat(d, name, flags);
 	p9_fid_put(d);
-	fuse_reply_err(req, err ? errno_of(err) : 0);
+	fuse_reply_err(req, err < 0 ? errno_of(err) : 0);
 }
 
 static void
@@ -317,12 +424,42 @@ fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	remove_name(req, parent, name, AT_REMOVEDIR);
 }
 
+/*
+ * After a rename the moved file's node takes a fid walked by its new name,
+ * and for a folder so does every node below it: servers whose fids follow
+ * paths (diod) lose track of the old ones, and fstat, fchmod or a working
+ * folder there would fail.
+ */
+static void
+follow_rename(struct p9_fid *od, const char *name, struct p9_fid *nd,
+    const char *newname)
+{
+	const char *op = p9_fid_path(od);
+	char *from = NULL, *to = NULL;
+	struct p9_fid *f;
+
+	if (p9_walk(nd, newname, &f) != 0)
+		return;
+	if ((p9_fid_qid(f)->type & P9_QTDIR) &&
+	    asprintf(&from, "%s/%s", strcmp(op, "/") ? op : "", name) < 0)
+		from = NULL;
+	if (from)
+		to = strdup(p9_fid_path(f));
+	node_refresh(f);
+	if (from && to)
+		node_rebase(from, to);
+	free(from);
+	free(to);
+}
+
 static void
 fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
     fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
 	struct p9_fid *od, *nd, *f;
-	int err = 0;
+	char hidden[64];
+	uint64_t q;
+	int err = 0, hid = 0;
 
 	GUARD(req);
 	if (flags & ~RENAME_NOREPLACE) {
@@ -332,15 +469,29 @@ fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	od = node_fid(node_of(parent));
 	nd = node_fid(node_of(newparent));
-	if ((flags & RENAME_NOREPLACE) && p9_walk(nd, newname, &f) == 0) {
+	if ((err = p9_walk(od, name, &f)) == 0)
 		p9_fid_put(f);
-		err = EEXIST;
+	if (!err && (flags & RENAME_NOREPLACE) &&
+	    p9_walk(nd, newname, &f) == 0) {
+		p9_fid_put(f);
+		err = -EEXIST;
 	}
-	if (!err && (err = p9_renameat(od, name, nd, newname)) != 0)
-		err = errno_of(err);
+	/* an open file renamed over stays open under a hidden name */
+	if (!err && !(flags & RENAME_NOREPLACE) &&
+	    (hid = hide_if_open(nd, newname, hidden, sizeof hidden, &q)) < 0)
+		err = hid;
+	if (!err && (err = p9_renameat(od, name, nd, newname)) != 0 &&
+	    hid == 1 && p9_renameat(nd, hidden, nd, newname) == 0) {
+		/* put the old file back where it was */
+		node_unhide(q);
+		if (p9_walk(nd, newname, &f) == 0)
+			node_refresh(f);
+	}
+	if (!err)
+		follow_rename(od, name, nd, newname);
 	p9_fid_put(od);
 	p9_fid_put(nd);
-	fuse_reply_err(req, err);
+	fuse_reply_err(req, err ? errno_of(err) : 0);
 }
 
 static void

@@ -36,6 +36,15 @@ num(const char *opt, const char *v, unsigned long max)
 	return n;
 }
 
+/* a uid or gid; v9fs writes its default as -2 */
+static uint32_t
+id(const char *opt, const char *v)
+{
+	if (v[0] == '-')
+		return (uint32_t)-(int64_t)num(opt, v + 1, 1u << 31);
+	return (uint32_t)num(opt, v, UINT32_MAX - 1);
+}
+
 static int
 oneof(const char *opt, const char *v, const char *const *words)
 {
@@ -106,16 +115,18 @@ one_opt(char *o, struct fuse_args *fa)
 			cfg.access = ACCESS_ANY;
 		else if (strcmp(v, "client") == 0)
 			cfg.access = ACCESS_CLIENT;
-		else {
+		else if (v[strspn(v, "0123456789")] == '\0') {
 			cfg.access = ACCESS_UID;
 			cfg.access_uid = (uint32_t)num(o, v, UINT32_MAX - 1);
-		}
+		} else
+			errx(2, "-o access=%s: expected user, any, client or a "
+			    "uid", v);
 	} else if (strcmp(o, "cache") == 0 && v)
 		cfg.cache = (enum cachemode)oneof(o, v, caches);
 	else if (strcmp(o, "dfltuid") == 0 && v)
-		cfg.dfltuid = (uint32_t)num(o, v, UINT32_MAX - 1);
+		cfg.dfltuid = id(o, v);
 	else if (strcmp(o, "dfltgid") == 0 && v)
-		cfg.dfltgid = (uint32_t)num(o, v, UINT32_MAX - 1);
+		cfg.dfltgid = id(o, v);
 	else if (strcmp(o, "rfdno") == 0 && v)
 		cfg.rfdno = (int)num(o, v, INT_MAX);
 	else if (strcmp(o, "wfdno") == 0 && v)
@@ -126,14 +137,19 @@ one_opt(char *o, struct fuse_args *fa)
 		cfg.posixacl = 1;
 	else if (strcmp(o, "noxattr") == 0 && !v)
 		cfg.noxattr = 1;
+	else if (strcmp(o, "poll") == 0 && !v)
+		cfg.p9.poll = 1;
 	else if (strcmp(o, "ro") == 0 && !v) {
 		cfg.ro = 1;
 		fuse_opt_add_arg(fa, "-oro");
 	} else if (strcmp(o, "debug") == 0)
-		cfg.debug = 1;
+		cfg.debug = cfg.foreground = 1;	/* as -d: its output is here */
 	else if (strcmp(o, "default_permissions") == 0 && !v) {
 		cfg.default_permissions = 1;
 		fuse_opt_add_arg(fa, "-odefault_permissions");
+	} else if (strcmp(o, "allow_other") == 0 && !v) {
+		cfg.allow_other = 1;
+		fuse_opt_add_arg(fa, "-oallow_other");
 	} else if ((!v && listed(passthrough, o)) ||
 	    (v && listed(passthrough_val, o))) {
 		snprintf(arg, sizeof arg, "-o%s%s%s", o, v ? "=" : "",
@@ -161,20 +177,20 @@ add_opts(char *list, struct fuse_args *fa)
 static void
 make_addr(void)
 {
-	const char *s = cfg.source;
-	int v6 = strchr(s, ':') != NULL;
+	const char *s = cfg.source, *c = strchr(s, ':');
+	/* tcp:..., tcp!..., [v6]..., HOST:PORT are dial strings already */
+	int dial = !strncmp(s, "tcp:", 4) || !strncmp(s, "tcp!", 4) ||
+	    s[0] == '[' || (c && !strchr(c + 1, ':'));
+	int v6 = c && !dial;	/* a bare IPv6 address */
 
-	if (cfg.trans == NULL) {
-		if (cfg.port && strchr(s, ':') == NULL && strchr(s, '!') == NULL &&
-		    strchr(s, '/') == NULL)
-			snprintf(cfg.addr, sizeof cfg.addr, "tcp:%s:%u", s,
-			    cfg.port);
-		else
+	if (cfg.trans == NULL || strcmp(cfg.trans, "tcp") == 0) {
+		if (dial || (!cfg.trans && !cfg.port))
 			snprintf(cfg.addr, sizeof cfg.addr, "%s", s);
-	} else if (strcmp(cfg.trans, "tcp") == 0)
-		snprintf(cfg.addr, sizeof cfg.addr, "tcp:%s%s%s:%u",
-		    v6 ? "[" : "", s, v6 ? "]" : "", cfg.port ? cfg.port : 564);
-	else if (strcmp(cfg.trans, "unix") == 0)
+		else
+			snprintf(cfg.addr, sizeof cfg.addr, "tcp:%s%s%s:%u",
+			    v6 ? "[" : "", s, v6 ? "]" : "",
+			    cfg.port ? cfg.port : 564);
+	} else if (strcmp(cfg.trans, "unix") == 0)
 		snprintf(cfg.addr, sizeof cfg.addr, "unix:%s", s);
 	else if (strcmp(cfg.trans, "fd") == 0) {
 		if (cfg.rfdno < 0 || cfg.wfdno < 0)
@@ -242,7 +258,13 @@ parse_args(int argc, char **argv, struct fuse_args *fa)
 		cfg.attr_timeout = cfg.entry_timeout = 60;
 		break;
 	}
-	if (cfg.access == ACCESS_CLIENT && !cfg.default_permissions) {
+	/*
+	 * Every user of an allow_other mount acts with the attaching user's
+	 * rights on the server: unless access=any says that is wanted, the
+	 * kernel checks permissions first.
+	 */
+	if ((cfg.access == ACCESS_CLIENT || (cfg.allow_other &&
+	    cfg.access != ACCESS_ANY)) && !cfg.default_permissions) {
 		cfg.default_permissions = 1;
 		fuse_opt_add_arg(fa, "-odefault_permissions");
 	}

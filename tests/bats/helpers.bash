@@ -63,3 +63,63 @@ stop_pid() {
 
 # ls -l with runs of blanks squeezed (column widths are cosmetic)
 squeeze() { tr -s ' '; }
+
+# ---- 9pfuse mounts ------------------------------------------------------------
+FUSE=$P9_BUILD/9pfuse
+FSX=$P9_BUILD/tests/fsx/fsx
+FIDCOUNT=$P9_BUILD/tests/fsx/fidcount
+
+# mount_9pfuse ADDR EXPORT MNT [OPTS]: mount EXPORT of the server at ADDR
+# on MNT and wait until the mount is in place.  9pfuse runs in the
+# foreground (-f) in a background job, so that its exit status and its
+# stderr (sanitizer reports included) are kept: MNT.log and MNT.status.
+mount_9pfuse() {
+	local addr=$1 dir=$2 mnt=$3 opts=${4:-}
+	mkdir -p "$mnt"
+	rm -f "$mnt.status"
+	(
+		"$FUSE" -f -o "aname=$dir${opts:+,$opts}" "$addr" "$mnt" \
+		    2>>"$mnt.log"
+		echo $? >"$mnt.status"
+	) 3>&- &
+	for _ in $(seq 200); do
+		mountpoint -q "$mnt" && return 0
+		[ -e "$mnt.status" ] && break
+		sleep 0.05
+	done
+	echo "9pfuse did not mount $mnt:" >&2
+	cat "$mnt.log" >&2
+	return 1
+}
+
+# umount_9pfuse MNT: unmount (lazily if it stays busy), wait for 9pfuse to
+# exit; fails if it exited non-zero or a sanitizer reported anything.  Safe
+# to call on something that is not mounted (teardown).
+umount_9pfuse() {
+	local mnt=$1
+	[ -d "$mnt" ] || return 0
+	if mountpoint -q "$mnt"; then
+		for _ in $(seq 50); do
+			fusermount3 -u "$mnt" 2>/dev/null && break
+			sleep 0.1
+		done
+		mountpoint -q "$mnt" && fusermount3 -uz "$mnt"
+	fi
+	[ -e "$mnt.log" ] || return 0
+	for _ in $(seq 300); do
+		[ -e "$mnt.status" ] && break
+		sleep 0.1
+	done
+	if [ ! -e "$mnt.status" ]; then
+		echo "9pfuse on $mnt did not exit" >&2
+		return 1
+	fi
+	if grep -E 'Sanitizer|runtime error' "$mnt.log" >&2; then
+		return 1
+	fi
+	[ "$(cat "$mnt.status")" = 0 ] || {
+		echo "9pfuse on $mnt exited with $(cat "$mnt.status")" >&2
+		cat "$mnt.log" >&2
+		return 1
+	}
+}

@@ -1,0 +1,518 @@
+#!/usr/bin/env bats
+# 9pfuse's command line and mounting: usage and option errors, going to
+# the background only once mounted, -f, SIGINT/SIGTERM, a normal user
+# through fusermount3, fstab-style mounts through mount.fuse3, and v9fs's
+# option spellings (version, msize, cache, ro, noxattr, trans=unix|fd,
+# trace) against a real diod.
+
+load helpers
+
+NINEPFUSE=$P9_BUILD/9pfuse
+
+setup_file() {
+	# Everything lives in a world-readable folder: the normal-user test
+	# needs the export and its mountpoint reachable for uid 65534.
+	WORK=$(mktemp -d /tmp/9pfuse-bats.XXXXXX)
+	chmod 755 "$WORK"
+	EXPORT=$WORK/export
+	mkdir -p "$EXPORT/docs"
+	echo "Hello from a 9P share." >"$EXPORT/hello.txt"
+	echo "about" >"$EXPORT/docs/about.txt"
+	chmod -R a+rX "$EXPORT"
+	export WORK EXPORT
+	start_diod "$EXPORT"
+	PORT=${ADDR##*:}
+	export PORT
+}
+
+teardown_file() {
+	stop_pid "${DIOD_PID:-}"
+	# never rm -rf through a mount that is still there
+	if [ -n "${WORK:-}" ] && ! awk -v w="$WORK/" 'index($2, w) == 1 { f = 1 }
+	    END { exit !f }' /proc/mounts; then
+		rm -rf "$WORK"
+	fi
+}
+
+setup() {
+	T=$WORK/$BATS_TEST_NUMBER
+	M=$T/mnt
+	mkdir -p "$M"
+}
+
+teardown() {
+	local m pid
+	# whatever a failed test left mounted or running under $T
+	for m in $(awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/mounts); do
+		fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+	done
+	for pid in $(daemon_pids "$M"); do
+		kill "$pid" 2>/dev/null || true
+	done
+	stop_pid "${UDIOD:-}"
+	if [ -n "${FUSE_MODE:-}" ]; then
+		chmod "$FUSE_MODE" /dev/fuse
+	fi
+	if [ -n "${LINKED:-}" ] && [ "$(readlink "$LINKED")" = "$NINEPFUSE" ]; then
+		rm -f "$LINKED"
+	fi
+}
+
+# is DIR a mountpoint (by the kernel's table, which needs no live server)?
+mounted() {
+	awk -v m="$1" '$2 == m { f = 1 } END { exit !f }' /proc/mounts
+}
+
+# the options /proc/mounts shows for DIR
+mount_opts() {
+	awk -v m="$1" '$2 == m { print $4 }' /proc/mounts
+}
+
+# The pids of the 9pfuse processes that have DIR as an argument, from
+# /proc (procps may not be installed).
+daemon_pids() {
+	local f pid a args
+	for f in /proc/[0-9]*/cmdline; do
+		pid=${f#/proc/}
+		pid=${pid%/cmdline}
+		mapfile -d '' -t args <"$f" 2>/dev/null || continue
+		[ "${#args[@]}" -gt 1 ] && [[ "${args[0]##*/}" == *9pfuse* ]] || continue
+		for a in "${args[@]:1}"; do
+			if [ "$a" = "$1" ]; then
+				echo "$pid"
+				break
+			fi
+		done
+	done
+}
+
+# the pid of the 9pfuse serving DIR (there must be exactly one)
+daemon_pid() {
+	local p
+	p=$(daemon_pids "$1")
+	[ "$(echo "$p" | wc -w)" -eq 1 ] || { echo "9pfuse pids for $1: '$p'" >&2; return 1; }
+	echo "$p"
+}
+
+no_daemon() {
+	[ -z "$(daemon_pids "$1")" ]
+}
+
+# field N of /proc/PID/stat counting from the state (1 state, 2 ppid,
+# 3 pgrp, 4 session)
+proc_stat() {
+	local line
+	line=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	line=${line##*) }
+	echo "$line" | cut -d' ' -f"$2"
+}
+
+# wait until process PID has exited (it need not be our child: a zombie
+# that its new parent has not reaped yet counts as gone)
+gone() {
+	local st
+	for _ in $(seq 200); do
+		st=$(proc_stat "$1" 1) || return 0
+		[ "$st" = Z ] && return 0
+		sleep 0.05
+	done
+	echo "process $1 is still there" >&2
+	return 1
+}
+
+wait_mounted() {
+	for _ in $(seq 200); do
+		mounted "$1" && return 0
+		sleep 0.05
+	done
+	echo "$1 was not mounted" >&2
+	return 1
+}
+
+# unmount DIR and wait for its 9pfuse to exit
+unmount_and_wait() {
+	local pid
+	pid=$(daemon_pid "$1")
+	fusermount3 -u "$1"
+	gone "$pid"
+	! mounted "$1"
+}
+
+# mount EXPORT of the TCP diod on $M in the background, with options OPTS
+mount_bg() {
+	"$NINEPFUSE" -o "aname=$EXPORT${1:+,$1}" "$ADDR" "$M" 3>&-
+}
+
+@test "usage text equals the man page SYNOPSIS" {
+	command -v mandoc >/dev/null || skip "mandoc is not installed"
+	run "$NINEPFUSE"
+	[ "$status" -eq 2 ]
+	usage=$(echo "$output" | sed 's/^usage: //' | tr -s ' \t\n' ' ' | sed 's/ $//')
+	man=$(mandoc -Tascii "$BATS_TEST_DIRNAME/../../man/9pfuse.1" | col -b |
+		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' |
+		tr -s ' \t\n' ' ' | sed 's/^ //; s/ $//')
+	[ "$usage" = "$man" ]
+}
+
+@test "-h prints the usage on the standard output and exits 0" {
+	out=$("$NINEPFUSE" -h 2>/dev/null)
+	[ "$out" = "usage: 9pfuse [-df] [-o options] source mountpoint" ]
+	[ -z "$("$NINEPFUSE" -h 2>&1 >/dev/null)" ]
+	run "$NINEPFUSE" --help
+	[ "$status" -eq 0 ]
+}
+
+@test "bad flags, operands and options exit 2 with a clear message, mounting nothing" {
+	check() { # check EXPECTED-MESSAGE ARGS...
+		local want=$1
+		shift
+		run "$NINEPFUSE" "$@"
+		echo "9pfuse $*: status $status: $output"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"$want"* ]]
+		! mounted "$M"
+	}
+	check "9pfuse: -o bogus: unknown option" -o bogus "$ADDR" "$M"
+	check "9pfuse: -o cache=bogus: unknown value" -o cache=bogus "$ADDR" "$M"
+	check "9pfuse: -o trans=bogus: unknown value" -o trans=bogus "$ADDR" "$M"
+	check "9pfuse: -o msize=100: below the minimum 4096" -o msize=100 "$ADDR" "$M"
+	check "9pfuse: -o msize=lots: expected a number" -o msize=lots "$ADDR" "$M"
+	check "9pfuse: -o version=9P1999: expected 9p2000, 9p2000.u or 9p2000.L" \
+		-o version=9P1999 "$ADDR" "$M"
+	check "9pfuse: -o port=99999: expected a number up to 65535" \
+		-o port=99999 "$ADDR" "$M"
+	check "9pfuse: -o access=abc:" -o access=abc "$ADDR" "$M"
+	check "9pfuse: -o dfltuid=me: expected a number" -o dfltuid=me "$ADDR" "$M"
+	check "9pfuse: -o ro=1: unknown option" -o ro=1 "$ADDR" "$M"
+	check "9pfuse: -o trans=fd needs rfdno= and wfdno=" -o trans=fd x "$M"
+	# options are checked before anything is dialled: a bad one after a
+	# good one still stops it
+	check "9pfuse: -o nosuchthing: unknown option" \
+		-o "aname=$EXPORT" -o nosuchthing "$ADDR" "$M"
+	check "9pfuse: -x: unknown flag" -x "$ADDR" "$M"
+	check "usage: 9pfuse [-df] [-o options] source mountpoint" "$ADDR"
+	check "usage: 9pfuse [-df] [-o options] source mountpoint" "$ADDR" "$M" extra
+	check "usage: 9pfuse [-df] [-o options] source mountpoint" "$ADDR" "$M" -o
+	no_daemon "$M"
+}
+
+@test "a missing mountpoint is a clear error, exit 1, nothing left behind" {
+	run "$NINEPFUSE" -o "aname=$EXPORT" "$ADDR" "$T/nonexistent" 3>&-
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$T/nonexistent: cannot mount"* ]]
+	[[ "$output" == *"No such file or directory"* ]]
+	! mounted "$T/nonexistent"
+	no_daemon "$T/nonexistent"
+	# the same in the foreground
+	run "$NINEPFUSE" -f -o "aname=$EXPORT" "$ADDR" "$T/nonexistent" 3>&-
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$T/nonexistent: cannot mount"* ]]
+}
+
+@test "an unreachable server, a refused attach or transport: exit 1, nothing mounted" {
+	port=$(free_port)
+	run "$NINEPFUSE" "tcp:127.0.0.1:$port" "$M" 3>&-
+	[ "$status" -eq 1 ]
+	[ "$output" = "9pfuse: tcp:127.0.0.1:$port: Connection refused" ]
+	! mounted "$M"
+	no_daemon "$M"
+	# v9fs's spelling of the same address
+	run "$NINEPFUSE" -o "trans=tcp,port=$port" 127.0.0.1 "$M" 3>&-
+	[ "$status" -eq 1 ]
+	[ "$output" = "9pfuse: tcp:127.0.0.1:$port: Connection refused" ]
+	run "$NINEPFUSE" -f "tcp:127.0.0.1:$port" "$M" 3>&-
+	[ "$status" -eq 1 ]
+	[ "$output" = "9pfuse: tcp:127.0.0.1:$port: Connection refused" ]
+	# diod refuses a tree it does not export
+	run "$NINEPFUSE" -o aname=/no/such/export "$ADDR" "$M" 3>&-
+	[ "$status" -eq 1 ]
+	[[ "$output" == "9pfuse: $ADDR: "* ]]
+	# the virtio transport is not in this version: said, not attempted
+	run "$NINEPFUSE" -o trans=virtio,msize=512000 music "$M" 3>&-
+	[ "$status" -eq 1 ]
+	[ "$output" = "9pfuse: music: the virtio-9p transport is not in this version of 9pfuse" ]
+	run "$NINEPFUSE" music "$M" 3>&-
+	[ "$status" -eq 1 ]
+	[[ "$output" == "9pfuse: music: no virtio-9p transport in this build"* ]]
+	! mounted "$M"
+	no_daemon "$M"
+}
+
+@test "in the background, 9pfuse returns only once the file system is mounted" {
+	# options after the operands, as mount.fuse3 passes them
+	"$NINEPFUSE" "$ADDR" "$M" -o "aname=$EXPORT" 3>&-
+	# no waiting: the mount must be there now
+	mounted "$M"
+	[[ "$(awk -v m="$M" '$2 == m { print $1, $3 }' /proc/mounts)" == "$ADDR fuse.9pfuse" ]]
+	[ "$(cat "$M/hello.txt")" = "Hello from a 9P share." ]
+	[ "$(ls "$M")" = "$(printf 'docs\nhello.txt')" ]
+	pid=$(daemon_pid "$M")
+	# it detached: not our child, in its own session
+	[ "$(proc_stat "$pid" 4)" = "$pid" ]
+	unmount_and_wait "$M"
+}
+
+@test "-f stays in the foreground until unmounted, then exits 0" {
+	"$NINEPFUSE" -f -o "aname=$EXPORT" "$ADDR" "$M" 3>&- 2>"$T/log" &
+	pid=$!
+	wait_mounted "$M"
+	[ "$(cat "$M/docs/about.txt")" = about ]
+	sleep 0.2
+	kill -0 "$pid"		# still running, and still our child:
+	[ "$(proc_stat "$pid" 2)" = "$BASHPID" ]
+	fusermount3 -u "$M"
+	wait "$pid"		# its exit status
+	! mounted "$M"
+}
+
+@test "SIGTERM to the background 9pfuse unmounts cleanly" {
+	mount_bg
+	pid=$(daemon_pid "$M")
+	kill -TERM "$pid"
+	gone "$pid"
+	! mounted "$M"
+	# and the folder is an ordinary empty directory again
+	[ -z "$(ls -A "$M")" ]
+}
+
+@test "SIGINT to the background 9pfuse unmounts cleanly" {
+	# a non-interactive shell starts background jobs with SIGINT ignored,
+	# and an ignored signal stays ignored: start with its default action
+	env --default-signal=INT "$NINEPFUSE" -o "aname=$EXPORT" "$ADDR" "$M" 3>&-
+	mounted "$M"
+	pid=$(daemon_pid "$M")
+	kill -INT "$pid"
+	gone "$pid"
+	! mounted "$M"
+	[ -z "$(ls -A "$M")" ]
+}
+
+@test "SIGINT and SIGTERM to 9pfuse -f unmount it and it exits 0" {
+	for sig in INT TERM; do
+		env --default-signal=INT "$NINEPFUSE" -f -o "aname=$EXPORT" \
+			"$ADDR" "$M" 3>&- 2>"$T/log" &
+		pid=$!
+		wait_mounted "$M"
+		ls "$M" >/dev/null
+		kill -"$sig" "$pid"
+		wait "$pid"
+		! mounted "$M"
+	done
+	no_daemon "$M"
+}
+
+@test "a normal user mounts through fusermount3 and unmounts with fusermount3 -u" {
+	command -v setpriv >/dev/null || skip "setpriv is not installed"
+	[ -u "$(command -v fusermount3)" ] || skip "fusermount3 is not set-user-ID"
+	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+	as_nobody test -x "$NINEPFUSE" || skip "uid 65534 cannot run $NINEPFUSE"
+	# Debian's udev makes /dev/fuse 0666; a container may leave it 0600,
+	# and then libfuse fails before it ever calls fusermount3
+	if ! as_nobody test -r /dev/fuse -a -w /dev/fuse; then
+		FUSE_MODE=$(stat -c %a /dev/fuse)
+		chmod 0666 /dev/fuse
+	fi
+	chmod 755 "$T"
+	chown 65534:65534 "$M"
+	run as_nobody "$NINEPFUSE" -o "aname=$EXPORT" "$ADDR" "$M" 3>&-
+	echo "$output"
+	[ "$status" -eq 0 ]
+	mounted "$M"
+	[[ ",$(mount_opts "$M")," == *",user_id=65534,"* ]]
+	run as_nobody ls "$M"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'docs\nhello.txt')" ]
+	run as_nobody cat "$M/hello.txt"
+	[ "$output" = "Hello from a 9P share." ]
+	# the server checks as the attaching user: nobody cannot write there
+	run as_nobody sh -c "echo x >'$M/intruder'"
+	[ "$status" -ne 0 ]
+	[ ! -e "$EXPORT/intruder" ]
+	# without allow_other, not even root gets in
+	run ls "$M"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Permission denied"* ]]
+	pid=$(daemon_pid "$M")
+	[ "$(awk '$1 == "Uid:" { print $2 }' "/proc/$pid/status")" = 65534 ]
+	run as_nobody fusermount3 -u "$M"
+	[ "$status" -eq 0 ]
+	gone "$pid"
+	! mounted "$M"
+}
+
+# mount(8) runs mount.fuse3, which runs "9pfuse" through /bin/sh without
+# the caller's PATH: the program must be in a default directory.
+link_into_path() {
+	LINKED=/usr/local/sbin/9pfuse
+	if [ -e "$LINKED" ] || [ -L "$LINKED" ]; then
+		[ "$(readlink "$LINKED")" = "$NINEPFUSE" ] ||
+			skip "$LINKED exists and is not this build's 9pfuse"
+	fi
+	command -v mount.fuse3 >/dev/null || [ -x /sbin/mount.fuse3 ] ||
+		skip "mount.fuse3 is not installed"
+	mkdir -p /usr/local/sbin
+	ln -sfn "$NINEPFUSE" "$LINKED"
+}
+
+@test "mount -t fuse.9pfuse with v9fs options mounts through mount.fuse3" {
+	link_into_path
+	run mount -t fuse.9pfuse -o "trans=tcp,port=$PORT,aname=$EXPORT" 127.0.0.1 "$M"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	mounted "$M"
+	[[ "$(awk -v m="$M" '$2 == m { print $1, $3 }' /proc/mounts)" == "127.0.0.1 fuse.9pfuse" ]]
+	[ "$(cat "$M/hello.txt")" = "Hello from a 9P share." ]
+	[ "$(cat "$M/docs/about.txt")" = about ]
+	pid=$(daemon_pid "$M")
+	umount "$M"
+	gone "$pid"
+	! mounted "$M"
+}
+
+@test "an fstab entry mounts with mount -T FILE MOUNTPOINT, fstab-only words ignored" {
+	link_into_path
+	printf '# a test fstab\n127.0.0.1  %s  fuse.9pfuse  %s  0 0\n' "$M" \
+		"trans=tcp,port=$PORT,aname=$EXPORT,msize=262144,defaults,nofail,_netdev,nodevmap,x-systemd.automount,comment=9ptools" \
+		>"$T/fstab"
+	run mount -T "$T/fstab" "$M"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	mounted "$M"
+	[ "$(ls "$M")" = "$(printf 'docs\nhello.txt')" ]
+	[ "$(cat "$M/hello.txt")" = "Hello from a 9P share." ]
+	pid=$(daemon_pid "$M")
+	umount "$M"
+	gone "$pid"
+	! mounted "$M"
+}
+
+@test "version=9p2000.L and msize=262144: the traced Tversion asks for them" {
+	mount_bg "version=9p2000.L,msize=262144,trace=$T/trace"
+	[ "$(cat "$M/hello.txt")" = "Hello from a 9P share." ]
+	unmount_and_wait "$M"
+	[ "$(sed -n 1p "$T/trace")" = "# 9ptools trace 1" ]
+	# every other line: <seconds>.<nanoseconds> <hex of the whole message>
+	! sed 1d "$T/trace" | grep -Ev '^[0-9]+\.[0-9]{9} ([0-9a-f]{2})+$'
+	tv=$(sed -n 2p "$T/trace" | cut -d' ' -f2)
+	[ "${tv:8:2}" = 64 ]				# Tversion
+	[ "${tv:10:4}" = ffff ]				# NOTAG
+	m=${tv:14:8}					# bytes 7..10, little-endian
+	[ $((16#${m:6:2}${m:4:2}${m:2:2}${m:0:2})) -eq 262144 ]
+	[ "${tv:22:4}" = 0800 ]				# the version string, 8 bytes
+	[ "${tv:26:16}" = "$(printf 9P2000.L | od -An -tx1 | tr -d ' \n')" ]
+	# its size field is the length of the line's message
+	s=${tv:0:8}
+	[ $((16#${s:6:2}${s:4:2}${s:2:2}${s:0:2})) -eq $((${#tv} / 2)) ]
+	rv=$(sed -n 3p "$T/trace" | cut -d' ' -f2)
+	[ "${rv:8:2}" = 65 ]				# Rversion
+	m=${rv:14:8}
+	[ $((16#${m:6:2}${m:4:2}${m:2:2}${m:0:2})) -le 262144 ]
+}
+
+@test "v9fs's address spelling: trans=tcp,port=N and a bare host" {
+	"$NINEPFUSE" -o "trans=tcp,port=$PORT,aname=$EXPORT" 127.0.0.1 "$M" 3>&-
+	mounted "$M"
+	[ "$(cat "$M/hello.txt")" = "Hello from a 9P share." ]
+	unmount_and_wait "$M"
+	# port= alone makes a bare host a TCP address
+	"$NINEPFUSE" -o "port=$PORT,aname=$EXPORT" localhost "$M" 3>&-
+	[ "$(cat "$M/hello.txt")" = "Hello from a 9P share." ]
+	unmount_and_wait "$M"
+}
+
+@test "cache=none and the default (mmap) see the server's changes at once" {
+	for c in none ""; do
+		echo one >"$EXPORT/c$c"
+		mount_bg "${c:+cache=$c}"
+		[ "$(cat "$M/c$c")" = one ]
+		echo "two, longer" >"$EXPORT/c$c"
+		[ "$(cat "$M/c$c")" = "two, longer" ]
+		echo 3 >"$EXPORT/c$c"
+		[ "$(cat "$M/c$c")" = 3 ]
+		# and writes through the mount reach the server
+		echo "from the client" >"$M/w$c"
+		[ "$(cat "$EXPORT/w$c")" = "from the client" ]
+		unmount_and_wait "$M"
+		rm -f "$EXPORT/c$c" "$EXPORT/w$c"
+	done
+}
+
+@test "cache=loose: writes through the mount reach the server by close" {
+	mount_bg cache=loose
+	seq 1 20000 >"$M/loose.txt"
+	cmp "$M/loose.txt" "$EXPORT/loose.txt"
+	echo appended >>"$M/loose.txt"
+	[ "$(tail -n 1 "$EXPORT/loose.txt")" = appended ]
+	[ "$(wc -l <"$M/loose.txt")" -eq 20001 ]
+	unmount_and_wait "$M"
+	rm -f "$EXPORT/loose.txt"
+}
+
+@test "the other cache modes are accepted: readahead, fscache" {
+	for c in readahead fscache; do
+		mount_bg "cache=$c"
+		[ "$(cat "$M/hello.txt")" = "Hello from a 9P share." ]
+		unmount_and_wait "$M"
+	done
+}
+
+@test "ro: the mount is read-only and writes fail with EROFS" {
+	mount_bg ro
+	[[ "$(mount_opts "$M")" == ro,* ]]
+	[ "$(cat "$M/hello.txt")" = "Hello from a 9P share." ]
+	run sh -c "echo x >'$M/new'"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Read-only file system"* ]]
+	run mkdir "$M/newdir"
+	[[ "$output" == *"Read-only file system"* ]]
+	run touch "$M/hello.txt"
+	[[ "$output" == *"Read-only file system"* ]]
+	[ ! -e "$EXPORT/new" ] && [ ! -e "$EXPORT/newdir" ]
+	unmount_and_wait "$M"
+}
+
+@test "noxattr: extended attributes fail with Operation not supported" {
+	command -v getfattr >/dev/null || skip "getfattr (package attr) is not installed"
+	setfattr -n user.color -v blue "$EXPORT/hello.txt" 2>/dev/null ||
+		skip "the export's file system has no user xattrs"
+	mount_bg
+	[ "$(getfattr --only-values -n user.color "$M/hello.txt")" = blue ]
+	unmount_and_wait "$M"
+	mount_bg noxattr
+	run getfattr -n user.color "$M/hello.txt"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Operation not supported"* ]]
+	run setfattr -n user.size -v big "$M/hello.txt"
+	[[ "$output" == *"Operation not supported"* ]]
+	unmount_and_wait "$M"
+	setfattr -x user.color "$EXPORT/hello.txt"
+}
+
+@test "trans=unix with diod on a Unix-domain socket" {
+	start_diod "$EXPORT" unix
+	UDIOD=$DIOD_PID
+	"$NINEPFUSE" -o "trans=unix,aname=$EXPORT" "$SOCK" "$M" 3>&-
+	mounted "$M"
+	[ "$(cat "$M/hello.txt")" = "Hello from a 9P share." ]
+	unmount_and_wait "$M"
+	# the dial-string spelling
+	"$NINEPFUSE" -o "aname=$EXPORT" "unix:$SOCK" "$M" 3>&-
+	[ "$(cat "$M/docs/about.txt")" = about ]
+	unmount_and_wait "$M"
+}
+
+@test "trans=fd,rfdno=N,wfdno=N with a connection the shell opened" {
+	exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
+	"$NINEPFUSE" -o "trans=fd,rfdno=$fd,wfdno=$fd,aname=$EXPORT" share "$M" 3>&-
+	exec {fd}<&-
+	mounted "$M"
+	[[ "$(awk -v m="$M" '$2 == m { print $1 }' /proc/mounts)" == share ]]
+	[ "$(cat "$M/hello.txt")" = "Hello from a 9P share." ]
+	unmount_and_wait "$M"
+	# a descriptor that is not open
+	run "$NINEPFUSE" -o trans=fd,rfdno=200,wfdno=200 share "$M" 3>&-
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"descriptor not open"* ]]
+	! mounted "$M"
+}
