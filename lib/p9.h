@@ -463,6 +463,8 @@ uint32_t p9_fid_iounit(const struct p9_fid *f);
 /* Take another reference; put drops one, clunking on the last. */
 struct p9_fid *p9_fid_get(struct p9_fid *f);
 int	p9_fid_put(struct p9_fid *f);
+/* As p9_fid_put, but the Tclunk's reply is not waited for. */
+int	p9_fid_put_nowait(struct p9_fid *f);
 
 /* Walk from dir along path ("a/b/c"; "" or "." clones). */
 int	p9_walk(struct p9_fid *dir, const char *path, struct p9_fid **out);

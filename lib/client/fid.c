@@ -83,6 +83,30 @@ p9_fid_put(struct p9_fid *f)
 	return err;
 }
 
+static void
+clunked(void *arg)
+{
+	fid_release(arg);
+}
+
+/*
+ * As p9_fid_put, without waiting for Rclunk: the fid's number returns to
+ * the pool when the reply comes.
+ */
+int
+p9_fid_put_nowait(struct p9_fid *f)
+{
+	struct p9_fcall t = { .type = P9_Tclunk };
+
+	if (f == NULL || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return 0;
+	t.fid = f->num;
+	if (f->live && p9__send_detached(f->s, &t, clunked, f) == 0)
+		return 0;
+	fid_release(f);
+	return 0;
+}
+
 /* Record f's path as base/rel, with "." and ".." resolved textually. */
 void
 p9__fid_setpath(struct p9_fid *f, const char *base, const char *rel)

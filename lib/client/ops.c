@@ -263,13 +263,16 @@ p9_unlinkat(struct p9_fid *dir, const char *name, int flags)
 	struct p9_fcall t = { .type = P9_Tunlinkat, .fid = dir->num };
 	int err;
 
-	if (!ISL(dir->s))
+	if (!ISL(dir->s) || dir->s->no_unlinkat)
 		return remove_by_walk(dir, name);
 	t.name = p9__str(name);
 	t.flags = (flags & AT_REMOVEDIR) ? P9_AT_REMOVEDIR : 0;
 	err = p9__rpc0(dir->s, &t);
-	if (err == -ENOSYS || err == -EOPNOTSUPP)
+	if (err == -ENOSYS || err == -EOPNOTSUPP) {
+		/* an older server (diod 1.0): don't ask again */
+		dir->s->no_unlinkat = 1;
 		err = remove_by_walk(dir, name);
+	}
 	return err;
 }
 
@@ -282,7 +285,7 @@ p9_renameat(struct p9_fid *odir, const char *oname, struct p9_fid *ndir,
 	struct p9_fid *f;
 	int err;
 
-	if (ISL(s)) {
+	if (ISL(s) && !s->no_renameat) {
 		t.type = P9_Trenameat;
 		t.fid = odir->num;
 		t.name = p9__str(oname);
@@ -291,6 +294,7 @@ p9_renameat(struct p9_fid *odir, const char *oname, struct p9_fid *ndir,
 		err = p9__rpc0(s, &t);
 		if (err != -ENOSYS && err != -EOPNOTSUPP)
 			return err;
+		s->no_renameat = 1;
 	}
 	if ((err = p9_walk(odir, oname, &f)) != 0)
 		return err;

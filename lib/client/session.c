@@ -98,6 +98,14 @@ p9__deliver(struct p9_session *s, uint8_t *buf, size_t len)
 		*sp = &s->held;
 	else
 		freetag(s, tag);
+	if (rq->done) {
+		pthread_mutex_unlock(&s->lk);
+		p9__rxfree(buf);
+		rq->done(rq->donearg);
+		pthread_cond_destroy(&rq->cv);
+		free(rq);
+		return;
+	}
 	finish(rq, 0, buf, len);
 	pthread_mutex_unlock(&s->lk);
 }
@@ -125,12 +133,20 @@ p9__hangup_why(struct p9_session *s, int err, const char *why)
 		snprintf(s->why, sizeof s->why, "%s",
 		    why ? why : strerror(-s->dead));
 	}
-	for (unsigned i = 0; i < s->maxtag; i++)
-		if (s->tags[i]) {
-			if (s->tags[i] != &s->held)
-				finish(s->tags[i], s->dead, NULL, 0);
-			s->tags[i] = NULL;
-		}
+	for (unsigned i = 0; i < s->maxtag; i++) {
+		struct p9_req *rq = s->tags[i];
+
+		s->tags[i] = NULL;
+		if (rq == NULL || rq == &s->held)
+			continue;
+		if (rq->done) {
+			/* detached: nobody waits, so finish it here */
+			rq->done(rq->donearg);
+			pthread_cond_destroy(&rq->cv);
+			free(rq);
+		} else
+			finish(rq, s->dead, NULL, 0);
+	}
 	if (s->vreq) {
 		finish(s->vreq, s->dead, NULL, 0);
 		s->vreq = NULL;
@@ -473,6 +489,35 @@ p9_rpc(struct p9_session *s, struct p9_fcall *t, struct p9_reply *r)
 	if ((err = p9_send(s, t, &rq)) != 0)
 		return err;
 	return p9_wait(rq, r);
+}
+
+/*
+ * Send t and do not wait: done(arg) runs when the reply comes (or the
+ * session dies), from the receiving thread.  For clunks that nobody
+ * needs to wait for.
+ */
+int
+p9__send_detached(struct p9_session *s, struct p9_fcall *t,
+    void (*done)(void *), void *arg)
+{
+	struct p9_req *rq;
+	int err;
+
+	if ((err = p9_send(s, t, &rq)) != 0)
+		return err;
+	pthread_mutex_lock(&s->lk);
+	if (rq->state == RQ_DONE) {
+		/* answered (or dead) already: finish it as a waiter would */
+		pthread_mutex_unlock(&s->lk);
+		p9__rxfree(rq->rbuf);
+		req_free(rq);
+		done(arg);
+		return 0;
+	}
+	rq->done = done;
+	rq->donearg = arg;
+	pthread_mutex_unlock(&s->lk);
+	return 0;
 }
 
 /* An RPC whose reply has nothing to keep. */

@@ -44,6 +44,9 @@ struct p9_req {
 	uint8_t			*rbuf;	/* the reply, owned once DONE */
 	size_t			 rlen;
 	pthread_cond_t		 cv;
+	/* a detached request: nobody waits; done() runs at its reply */
+	void			(*done)(void *);
+	void			*donearg;
 };
 
 struct p9_fid {
@@ -75,6 +78,7 @@ struct p9_session {
 	unsigned long		 strays;	/* replies to no request */
 	char			 why[128];	/* why the session died */
 	struct pool		*pool;		/* reply buffers */
+	int			 no_unlinkat, no_renameat; /* server lacks them */
 	void			(*trace)(void *, const struct iovec *, int);
 	void			*tracearg;
 
@@ -118,6 +122,8 @@ void	p9__trace_close(void *arg);
 struct p9_fid *p9__fid_new(struct p9_session *s);
 void	p9__fid_setpath(struct p9_fid *f, const char *base, const char *rel);
 int	p9__rpc0(struct p9_session *s, struct p9_fcall *t);
+int	p9__send_detached(struct p9_session *s, struct p9_fcall *t,
+	    void (*done)(void *), void *arg);
 int	p9__intr_add(struct p9_intr *in, int i, struct p9_req *rq);
 int	p9__intr_wait(struct p9_intr *in, int i, struct p9_req *rq,
 	    struct p9_reply *r);

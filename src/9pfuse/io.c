@@ -477,6 +477,11 @@ void
 fs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	GUARD(req);
+	/* without posixacl, ACLs are not this mount's: ls -l asks per file */
+	if (!cfg.posixacl && !strncmp(name, "system.posix_acl_", 17)) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
 	if (!xattr_off(req))
 		xget(req, ino, name, size);
 }

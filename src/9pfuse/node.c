@@ -146,8 +146,10 @@ node_enter(struct p9_fid *fid, const struct p9_stbuf *st)
 	struct node *n;
 	struct p9_fid *old = NULL;
 
+	/* a replaced fid is clunked without waiting: lookups stay one walk
+	   and one getattr */
 	if (q == root.qpath) {
-		p9_fid_put(fid);
+		p9_fid_put_nowait(fid);
 		return &root;
 	}
 	pthread_mutex_lock(&tlk);
@@ -168,7 +170,7 @@ node_enter(struct p9_fid *fid, const struct p9_stbuf *st)
 	n->nlookup++;
 	pthread_mutex_unlock(&tlk);
 	if (old)
-		p9_fid_put(old);
+		p9_fid_put_nowait(old);
 	return n;
 }
 
@@ -181,7 +183,7 @@ node_refresh(struct p9_fid *fid)
 	if ((n = find(p9_fid_qid(fid)->path)) != NULL && n != &root)
 		fid = swap_fid(n, fid);
 	pthread_mutex_unlock(&tlk);
-	p9_fid_put(fid);
+	p9_fid_put_nowait(fid);
 }
 
 /*
