@@ -71,6 +71,24 @@ done
 # errors
 t "no-such-tag" sh -c "! 9pctl -a virtio:nope version 2>/tmp/e; grep -q 'no virtio-9p device with tag nope (found: ' /tmp/e && cat /tmp/e"
 t "not-root" sh -c "! /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups 9pctl -a virtio:m2 version >/tmp/e 2>&1; cat /tmp/e; grep -q 'needs root' /tmp/e"
+# more than Linux's 512000 where the host allows it
+t "msize-above-512000" sh -c "9pctl -m 2097152 -a virtio:m1 version | tee /dev/stderr | grep -q 'msize 2097152'"
+
+# a 9pfuse killed while it holds the device: the next run takes it over
+# (the device is still on vfio-pci) and gives it back afterwards
+bdf=$(bdf_of l1)
+9pfuse l1 /mnt/fuse && kill -9 "$(pidof 9pfuse)"
+sleep 0.5
+umount -l /mnt/fuse 2>/dev/null
+t "crash-left-on-vfio" test "$(driver_of "$bdf")" = vfio-pci
+t "crash-recovered" sh -c "9pctl -a virtio:l1 ls / | grep -qx from-host.bin"
+t "crash-restored" test "$(driver_of "$bdf")" = virtio-pci
+
+# vfio-pci missing
+rmmod vfio-pci 2>/dev/null
+t "no-vfio-pci" sh -c "! 9pctl -a virtio:m2 version 2>/tmp/e; cat /tmp/e; grep -q 'vfio-pci is not loaded' /tmp/e"
+insmod /lib/modules/vfio-pci.ko
+
 # after all that, the kernel's client can have each device again
 for tag in m1 m2 l1; do
 	t "$tag kernel-mounts-after" sh -c "mount -t 9p -o trans=virtio,version=9p2000.L $tag /mnt/kernel &&
