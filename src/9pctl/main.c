@@ -54,7 +54,10 @@ sigwatch(void *arg)
 		interrupted = 1;
 		if (sess == NULL)
 			_exit(130);	/* still connecting: nothing to flush */
+		/* not cancelled half-way: it takes the session's locks */
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 		p9_session_interrupt(sess);
+		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 	}
 	return NULL;
 }

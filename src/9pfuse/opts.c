@@ -226,9 +226,10 @@ parse_args(int argc, char **argv, struct fuse_args *fa)
 		} else if (strcmp(a, "-o") == 0) {
 			if (++i == argc)
 				usage();
-			add_opts(strdup(argv[i]), fa);
+			/* parsed in place: cfg keeps pointers into argv */
+			add_opts(argv[i], fa);
 		} else if (strncmp(a, "-o", 2) == 0)
-			add_opts(strdup(a + 2), fa);
+			add_opts(argv[i] + 2, fa);
 		else if (a[0] == '-' && a[1] && strspn(a + 1, "df") ==
 		    strlen(a + 1)) {
 			if (strchr(a, 'd'))
