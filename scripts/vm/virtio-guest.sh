@@ -71,6 +71,16 @@ done
 # errors
 t "no-such-tag" sh -c "! 9pctl -a virtio:nope version 2>/tmp/e; grep -q 'no virtio-9p device with tag nope (found: ' /tmp/e && cat /tmp/e"
 t "not-root" sh -c "! /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups 9pctl -a virtio:m2 version >/tmp/e 2>&1; cat /tmp/e; grep -q 'needs root' /tmp/e"
+# an fstab line carried over from v9fs: mount(8) -> mount.fuse3 -> 9pfuse
+ln -sf "$(command -v 9pfuse)" /usr/bin/9pfuse
+ln -sf /sbin/mount.fuse3 /sbin/mount.fuse
+echo "m2 /mnt/fuse fuse.9pfuse trans=virtio,msize=512000 0 0" >/etc/fstab.9p
+t "fstab-line" sh -c "/usr/bin/mount -T /etc/fstab.9p /mnt/fuse &&
+    grep -q ' /mnt/fuse fuse.9pfuse ' /proc/mounts &&
+    [ \"\$(sha256sum </mnt/fuse/from-host.bin | cut -d' ' -f1)\" = $(cut -d' ' -f1 /etc/shares/m2.sha256) ];
+    r=\$?; /usr/bin/umount /mnt/fuse; exit \$r"
+wait_fuse_gone
+
 # more than Linux's 512000 where the host allows it
 t "msize-above-512000" sh -c "9pctl -m 2097152 -a virtio:m1 version | tee /dev/stderr | grep -q 'msize 2097152'"
 

@@ -57,6 +57,10 @@ check() { # check NAME...: each must have passed in the guest
 	check "no-such-tag" "in-use-by-kernel" "devices-says-why" "not-root"
 }
 
+@test "an fstab line: m2 /mnt fuse.9pfuse trans=virtio,msize=512000 0 0 mounts through mount(8)" {
+	check "fstab-line"
+}
+
 @test "msize above Linux's 512000; a crashed user's device is recovered; no vfio-pci is a clear error" {
 	check "msize-above-512000" "crash-left-on-vfio" "crash-recovered" \
 	    "crash-restored" "no-vfio-pci"
