@@ -192,14 +192,7 @@ setup() {
 }
 
 @test "usage text equals the man page SYNOPSIS" {
-	command -v mandoc >/dev/null || skip "mandoc is not installed"
-	run "$CTL"
-	[ "$status" -eq 2 ]
-	usage=$(echo "$output" | sed 's/^usage: //' | tr -s ' \t\n' ' ' | sed 's/ $//')
-	man=$(mandoc -Tascii "$BATS_TEST_DIRNAME/../../man/9pctl.1" | col -b |
-		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' |
-		tr -s ' \t\n' ' ' | sed 's/^ //; s/ $//')
-	[ "$usage" = "$man" ]
+	usage_is_synopsis "$CTL" 9pctl.1
 }
 
 @test "16 threads x 1000 RPCs over one connection, every result checked" {

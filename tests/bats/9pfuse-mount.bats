@@ -144,14 +144,7 @@ mount_bg() {
 }
 
 @test "usage text equals the man page SYNOPSIS" {
-	command -v mandoc >/dev/null || skip "mandoc is not installed"
-	run "$NINEPFUSE"
-	[ "$status" -eq 2 ]
-	usage=$(echo "$output" | sed 's/^usage: //' | tr -s ' \t\n' ' ' | sed 's/ $//')
-	man=$(mandoc -Tascii "$BATS_TEST_DIRNAME/../../man/9pfuse.1" | col -b |
-		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' |
-		tr -s ' \t\n' ' ' | sed 's/^ //; s/ $//')
-	[ "$usage" = "$man" ]
+	usage_is_synopsis "$NINEPFUSE" 9pfuse.1
 }
 
 @test "-h prints the usage on the standard output and exits 0" {

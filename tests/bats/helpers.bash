@@ -61,6 +61,22 @@ stop_pid() {
 	wait "$1" 2>/dev/null || true
 }
 
+# usage_is_synopsis PROGRAM PAGE: what PROGRAM prints as usage (run with
+# no arguments: exit 2) is, word for word, man/PAGE's SYNOPSIS
+usage_is_synopsis() {
+	command -v mandoc >/dev/null || skip "mandoc is not installed"
+	run "$1"
+	[ "$status" -eq 2 ]
+	local usage man
+	usage=$(echo "$output" | sed 's/^usage: //' | tr -s ' \t\n' ' ' | sed 's/ $//')
+	man=$(mandoc -Tascii "$BATS_TEST_DIRNAME/../../man/$2" | col -b |
+		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' |
+		tr -s ' \t\n' ' ' | sed 's/^ //; s/ $//')
+	echo "usage:    $usage"
+	echo "SYNOPSIS: $man"
+	[ "$usage" = "$man" ]
+}
+
 # ls -l with runs of blanks squeezed (column widths are cosmetic)
 squeeze() { tr -s ' '; }
 
