@@ -24,10 +24,13 @@ for tag in m1 m2 l1; do
 	sha256sum <"$work/$tag/from-host.bin" >"$work/shares/$tag.sha256"
 done
 
-# the binaries keep their host paths in the guest
-{ echo "PATH=$top/$build:\$PATH"; cat "$top/scripts/vm/virtio-guest.sh"; } >"$work/guest.sh"
+# the binaries go to /usr/local/bin (their host paths may be under /tmp,
+# which the guest's init covers with a tmpfs); --bin brings their libraries
+{ echo "PATH=/usr/local/bin:\$PATH"; cat "$top/scripts/vm/virtio-guest.sh"; } >"$work/guest.sh"
 "$top/scripts/vm/mkinitramfs.sh" "$work/initrd.gz" \
 	--bin "$top/$build/9pctl" --bin "$top/$build/9pfuse" --bin /usr/bin/setpriv \
+	--file "$top/$build/9pctl:/usr/local/bin/9pctl" \
+	--file "$top/$build/9pfuse:/usr/local/bin/9pfuse" \
 	--bin /usr/bin/mount --bin /usr/bin/umount --bin /sbin/mount.fuse3 \
 	--file "$(gcc -print-file-name=libgcc_s.so.1):/lib/x86_64-linux-gnu/libgcc_s.so.1" \
 	--file "$work/shares/m1.sha256:/etc/shares/m1.sha256" \

@@ -153,6 +153,12 @@ main(int argc, char **argv)
 	fuse_loop_cfg_set_max_threads(lc, 64);
 	fuse_loop_cfg_set_idle_threads(lc, 16);
 	rc = fuse_session_loop_mt(se, lc);
+	/* told to stop (a signal, an unmount): that is success */
+	if (rc != 0 && fuse_session_exited(se))
+		rc = 0;
+	if (rc != 0)
+		fprintf(stderr, "9pfuse: %s: %s\n", cfg.mnt, strerror(rc < 0 ?
+		    -rc : rc));
 	fuse_loop_cfg_destroy(lc);
 	fuse_session_unmount(se);
 	fuse_remove_signal_handlers(se);
@@ -160,5 +166,5 @@ main(int argc, char **argv)
 	nodes_free();		/* what the kernel did not forget */
 	p9_session_close(sess);
 	fuse_opt_free_args(&fa);
-	return rc < 0 ? 1 : 0;
+	return rc != 0;
 }

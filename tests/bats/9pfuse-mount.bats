@@ -289,7 +289,7 @@ mount_bg() {
 		wait_mounted "$M"
 		ls "$M" >/dev/null
 		kill -"$sig" "$pid"
-		wait "$pid"
+		wait "$pid" || { cat "$T/log"; false; }
 		! mounted "$M"
 	done
 	no_daemon "$M"
