@@ -152,13 +152,9 @@ main(int argc, char **argv)
 	lc = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_max_threads(lc, 64);
 	fuse_loop_cfg_set_idle_threads(lc, 16);
-	rc = fuse_session_loop_mt(se, lc);
-	/* told to stop (a signal, an unmount): that is success */
-	if (rc != 0 && fuse_session_exited(se))
-		rc = 0;
-	if (rc != 0)
-		fprintf(stderr, "9pfuse: %s: %s\n", cfg.mnt, strerror(rc < 0 ?
-		    -rc : rc));
+	/* libfuse returns the number of a signal that stopped it: success */
+	if ((rc = fuse_session_loop_mt(se, lc)) < 0)
+		fprintf(stderr, "9pfuse: %s: %s\n", cfg.mnt, strerror(-rc));
 	fuse_loop_cfg_destroy(lc);
 	fuse_session_unmount(se);
 	fuse_remove_signal_handlers(se);
@@ -166,5 +162,5 @@ main(int argc, char **argv)
 	nodes_free();		/* what the kernel did not forget */
 	p9_session_close(sess);
 	fuse_opt_free_args(&fa);
-	return rc != 0;
+	return rc < 0;
 }
