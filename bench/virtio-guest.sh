@@ -96,6 +96,7 @@ cpu() {
 timed() {
 	tc=$1 top=$2 tr=$3
 	shift 3
+	# shellcheck disable=SC2046 # two numbers
 	set -- $(cpu) "$@"
 	b0=$1 i0=$2
 	shift 2
@@ -103,6 +104,7 @@ timed() {
 		err "$tc $top round $tr failed: $ts $(tail -3 /tmp/op.err | tr '\n' ' ')"
 		return 1
 	fi
+	# shellcheck disable=SC2046 # two numbers
 	set -- $(cpu)
 	echo "R $tc $top $tr $ts"
 	echo "C $tc $top $tr $(($1 - b0)) $(($2 - i0))"
@@ -113,18 +115,17 @@ timed() {
 run() {
 	c=$1 op=$2 r=$3 m=$(mnt_of "$1")
 	fresh "$c" || return 1
-	case $op in
-	rdd) timed $c rdd $r $VB time dd if="$m/big.bin" of=/dev/null bs=1M ;;
-	rcat) timed $c rcat $r $VB time cat "$m/big.bin" ;;
-	wr) timed $c wr $r $VB time dd if=/dev/zero of="$m/w-$c.bin" bs=1M count="$SIZE_MB" conv=fsync ;;
+	if ! case $op in
+	rdd) timed "$c" rdd "$r" "$VB" time dd if="$m/big.bin" of=/dev/null bs=1M ;;
+	rcat) timed "$c" rcat "$r" "$VB" time cat "$m/big.bin" ;;
+	wr) timed "$c" wr "$r" "$VB" time dd if=/dev/zero of="$m/w-$c.bin" bs=1M count="$SIZE_MB" conv=fsync ;;
 	cs)
-		timed $c create $r $VB create "$m/cs-$c" "$NFILES" 1024 &&
-			timed $c stat $r $VB stat "$m/cs-$c" "$NFILES" 1024 &&
-			timed $c unlink $r $VB unlink "$m/cs-$c" "$NFILES"
+		timed "$c" create "$r" "$VB" create "$m/cs-$c" "$NFILES" 1024 &&
+			timed "$c" stat "$r" "$VB" stat "$m/cs-$c" "$NFILES" 1024 &&
+			timed "$c" unlink "$r" "$VB" unlink "$m/cs-$c" "$NFILES"
 		;;
-	ls) timed $c ls $r $VB time -o /tmp/ls.out ls -l "$m/ls" ;;
-	esac
-	if [ $? -ne 0 ]; then
+	ls) timed "$c" ls "$r" "$VB" time -o /tmp/ls.out ls -l "$m/ls" ;;
+	esac; then
 		umount_cfg "$c"
 		return 1
 	fi

@@ -140,8 +140,8 @@ if [[ -n $REPLAY ]]; then
 	work=$(mktemp -d "${TMPDIR:-/var/tmp}/9pvbench.XXXXXX")
 	trap 'rm -rf "$work"' EXIT
 	cp "$REPLAY" "$work/console.log"
-	bin=$repo/$BUILD rc=0 t0=0 t1=0 rev="(replayed from $REPLAY)" p9sum=?
-	load_start=? load_end=?
+	bin=$repo/$BUILD rc=0 t0=0 t1=0 rev="(replayed from $REPLAY)" p9sum="?"
+	load_start="?" load_end="?"
 else
 # --- build --------------------------------------------------------------------
 echo "building 9ptools for the guest in $BUILD ..."
@@ -338,7 +338,7 @@ ops=(rdd rcat wr create stat unlink ls)
 for c in $CONFIGS; do
 	for op in "${ops[@]}"; do
 		[[ -n ${runs[$c.$op]:-} ]] || die "no timing for $c $op in the console log"
-		med[$c.$op]=$(median ${runs[$c.$op]})
+		med[$c.$op]=$(median "${runs[$c.$op]}")
 	done
 done
 info() { grep -a -o "I $1 .*" "$log" | head -n 1 | cut -d' ' -f3- || true; }
@@ -484,7 +484,7 @@ cpu_table=$(
 	for op in "${ops[@]}"; do
 		printf '| %s |' "${opname[$op]}"
 		for c in $CONFIGS; do
-			b=$(median ${cpub[$c.$op]:-0}) i=$(median ${cpui[$c.$op]:-0})
+			b=$(median "${cpub[$c.$op]:-0}") i=$(median "${cpui[$c.$op]:-0}")
 			awk -v b="$b" -v i="$i" 'BEGIN { printf " %.2f s busy, %.2f s idle |", b / 100, i / 100 }'
 		done
 		printf '\n'
@@ -510,7 +510,7 @@ nreq() {	# nreq CFG OP [TYPE]: requests of the traced pass (all, or of TYPE)
 		print 0
 	}'
 }
-busy() { awk -v b="$(median ${cpub[$1.$2]:-0})" 'BEGIN { printf "%.2f", b / 100 }'; }
+busy() { awk -v b="$(median "${cpub[$1.$2]:-0}")" 'BEGIN { printf "%.2f", b / 100 }'; }
 lfield() { local v=${ltime[$1.$2]:-}; [[ -n $v ]] && awk -v v="$v" -v i="$3" 'BEGIN { split(v, a, " "); print a[i] }' || echo 0; }
 commonest() {	# the commonest Tread/Twrite size of the traced pass
 	awk -v v="$(lfield "$1" "$2" 5)" 'BEGIN {
@@ -582,7 +582,7 @@ $SECTION
   mapping per request).  \`9pctl devices\` in the guest:
 $devs
 - 9pfuse: built in $BUILD from $rev (binary sha256 $p9sum...),
-  \`9pfuse -o trans=virtio,msize=$MSIZE[,cache=loose] fuse9p /mnt/f\`; msize negotiated $msize_fuse
+  \`9pfuse -o trans=virtio,msize=${MSIZE}[,cache=loose] fuse9p /mnt/f\`; msize negotiated $msize_fuse
   (its Rversion); v9fs: \`mount -t 9p -o trans=virtio,version=9p2000.L,msize=$MSIZE,cache=none|loose kern9p /mnt/k\`,
   msize $msize_kern (/proc/mounts)
 - each operation on a fresh mount after \`sync; echo 3 > /proc/sys/vm/drop_caches\` in the
@@ -612,7 +612,8 @@ Timing of those requests (same pass; mean time from a request to its reply;
 most requests in flight at once; first request to last reply; for reads
 and writes the commonest size).  9pfuse's figures include its tracing, which
 writes every message as hex (a 128 KiB Rread is a 256 KiB line), so they
-are upper bounds:
+are upper bounds; each is one run, so they also move with the host's other
+load (the timed rounds above are the figures to compare):
 
 $timing_table
 
