@@ -641,21 +641,5 @@ echo
 echo "$counts"
 
 # --- RESULTS.md: replace only our section ----------------------------------
-if [[ $RESULTS != /dev/null ]]; then
-	tmp=$(mktemp "$RESULTS.XXXXXX")
-	if [[ -s $RESULTS ]]; then
-		awk -v head="$SECTION" -v new_file=/dev/stdin '
-			function emit() { while ((getline l < new_file) > 0) print l; done = 1 }
-			$0 == head { if (!done) emit(); skip = 1; next }
-			skip && /^## / { skip = 0; print ""; }
-			!skip { print }
-			END { if (!done) { print ""; emit() } }
-		' "$RESULTS" <<<"$section" >"$tmp"
-	else
-		printf '# 9ptools benchmark results\n\nWritten by the scripts in bench/ (see bench/README.md).\n\n%s\n' \
-			"$section" >"$tmp"
-	fi
-	chmod 644 "$tmp"
-	mv "$tmp" "$RESULTS"
-	echo "updated $RESULTS"
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/results.sh"
+write_section "$RESULTS" "$SECTION" "$section"
