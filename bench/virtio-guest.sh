@@ -145,7 +145,7 @@ run() {
 }
 
 # --- the 9P request count of one operation ---------------------------------
-# 9pfuse: its trace file, "<sec>.<nsec> <hex>", the type in byte 4.
+# 9pfuse: its trace file (pcapng), decoded by 9ptrace -j.
 # v9fs: the 9p:9p_client_req trace event ("... request P9_TWALK tag ...").
 # counts from stdin lines "TYPE": "TOTAL T1=n1 T2=n2 ..." (most first)
 tally() {
@@ -153,18 +153,30 @@ tally() {
 		awk '{ t += $1; s = s " " $2 "=" $1 } END { print t + 0 s }'
 }
 
+# the messages of 9pfuse's trace file, one JSON object per line
+fuse_json() { # fuse_json FILE
+	9ptrace -j -r "$1" 2>/dev/null | grep '"type":'
+}
+
 # The 9P messages of an operation as "TIME T|R TAG TYPE SIZE" lines (SIZE:
-# the count of a Tread or Twrite, else 0), from 9pfuse's trace after line
-# SKIP, or from the kernel's trace buffer
+# the count of a Tread or Twrite, else 0), from 9pfuse's trace after SKIP
+# messages, or from the kernel's trace buffer
 fuse_ev() { # fuse_ev FILE SKIP
-	tail -n +$(($2 + 1)) "$1" | awk '
-		function hx(c) { return index("0123456789abcdef", c) - 1 }
-		function b(i) { return hx(substr(h, 2 * i + 1, 1)) * 16 + hx(substr(h, 2 * i + 2, 1)) }
-		/^#/ { next }
+	fuse_json "$1" | tail -n +$(($2 + 1)) | awk '
+		function num(k) {
+			if (match($0, "\"" k "\":[0-9.]+"))
+				return substr($0, RSTART + length(k) + 3, RLENGTH - length(k) - 3)
+			return 0
+		}
+		function name(k) {
+			if (match($0, "\"" k "\":\"[A-Za-z]+\""))
+				return substr($0, RSTART + length(k) + 4, RLENGTH - length(k) - 5)
+			return "?"
+		}
 		{
-			h = $2; t = b(4)
-			sz = (t == 116 || t == 118) ? b(19) + 256 * b(20) + 65536 * b(21) + 16777216 * b(22) : 0
-			print $1, (t % 2 ? "R" : "T"), b(5) + 256 * b(6), t, sz
+			t = name("type")
+			sz = (t == "Tread" || t == "Twrite") ? num("count") : 0
+			print num("time"), substr(t, 1, 1), num("tag"), t, sz
 		}'
 }
 kern_ev() {
@@ -271,7 +283,7 @@ traced() {
 # empty trace buffer)
 mark() {
 	case $c in
-	f*) skip=$(wc -l <"$tf") ;;
+	f*) skip=$(fuse_json "$tf" | wc -l) ;;
 	k*) echo >$TR/trace ;;
 	esac
 }
@@ -296,17 +308,17 @@ count() {
 		}
 		$2 == "T" {
 			if ($4 ~ /^P9_T/) print "T" tolower(substr($4, 5))
+			else if ($4 ~ /^T/) print "T" tolower(substr($4, 2))
 			else if ($4 in name) print name[$4]
 			else print "T" $4
 		}' /tmp/ev | tally)"
 	echo "L $1 $2 $(timing </tmp/ev)"
 }
 
-# the msize 9pfuse negotiated: the first Rversion (type 101) in its trace
+# the msize 9pfuse negotiated: the first Rversion in its trace
 msize_line() {
-	awk 'function hx(c) { return index("0123456789abcdef", c) - 1 }
-		function b(i) { return hx(substr($2, 2 * i + 1, 1)) * 16 + hx(substr($2, 2 * i + 2, 1)) }
-		!/^#/ && b(4) == 101 { print "I msize-9pfuse " b(7) + 256 * b(8) + 65536 * b(9) + 16777216 * b(10); exit }' "$1"
+	9ptrace -j -e type=Rversion -r "$1" 2>/dev/null | grep -m1 "\"type\":\"Rversion\"" |
+		sed -n 's/.*"msize":\([0-9]*\).*/I msize-9pfuse \1/p'
 }
 
 # --- the run ----------------------------------------------------------------

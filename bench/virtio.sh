@@ -297,7 +297,7 @@ chmod -R a+rwX "$share"
 	cat "$here/virtio-guest.sh"
 } >"$work/guest.sh"
 "$repo/scripts/vm/mkinitramfs.sh" "$work/initrd.gz" \
-	--bin "$bin/9pctl" --bin "$bin/9pfuse" --bin "$work/vbench" \
+	--bin "$bin/9pctl" --bin "$bin/9pfuse" --bin "$bin/9ptrace" --bin "$work/vbench" \
 	--file "$(gcc -print-file-name=libgcc_s.so.1):/lib/x86_64-linux-gnu/libgcc_s.so.1" \
 	--file "$work/etc/small.sha256:/etc/bench/small.sha256" \
 	--init "$work/guest.sh" >&2

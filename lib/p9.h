@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -272,6 +274,10 @@ int	p9_typebyname(const char *name);
 /* Is this type defined in dialect d? */
 int	p9_type_in(int type, enum p9_dialect d);
 const char *p9_dialect_name(enum p9_dialect d);
+/* The values of f's fid fields (fid, newfid, afid, dfid, ...) in wire
+ * order, at most 2; returns how many. */
+int	p9_fcall_fids(const struct p9_fcall *f, enum p9_dialect d,
+	    uint32_t fids[2]);
 int	p9_dialect_parse(const char *s, enum p9_dialect *d);
 
 /*
@@ -373,9 +379,9 @@ unsigned p9_session_nfids(struct p9_session *s);
 unsigned p9_session_ntags(struct p9_session *s);
 
 /*
- * Record every message of the session from now on in path, one line
- * each: "<seconds>.<nanoseconds> <hex of the message>" (see libp9(3)).
- * The file is closed by p9_session_close.
+ * Record every message of the session from now on in path, a pcapng
+ * capture (see p9_pcapng_open below) that 9ptrace(1) and Wireshark read as
+ * 9P over TCP whatever the transport.  Closed by p9_session_close.
  */
 int	p9_trace_file(struct p9_session *s, const char *path);
 
@@ -465,6 +471,12 @@ struct p9_fid *p9_fid_get(struct p9_fid *f);
 int	p9_fid_put(struct p9_fid *f);
 /* As p9_fid_put, but the Tclunk's reply is not waited for. */
 int	p9_fid_put_nowait(struct p9_fid *f);
+/*
+ * Keep the number num out of the pool for the rest of the session, so
+ * that raw messages (p9_rpc) may use it as a fid of the caller's own.
+ * -EBUSY if the pool has it in use now.
+ */
+int	p9_fid_reserve(struct p9_session *s, uint32_t num);
 
 /* Walk from dir along path ("a/b/c"; "" or "." clones). */
 int	p9_walk(struct p9_fid *dir, const char *path, struct p9_fid **out);
@@ -551,6 +563,118 @@ int	p9_xattr_remove(struct p9_fid *f, const char *name);
 int	p9_lock(struct p9_fid *f, struct p9_flock *l, uint8_t *status);
 /* Tgetlock: l is updated with the conflicting lock, or type UNLCK. */
 int	p9_getlock(struct p9_fid *f, struct p9_flock *l);
+
+/* ---- traces: pcapng writer, 9P stream decoder (lib/trace) ------------- */
+
+/*
+ * A pcapng file of 9P conversations written as IPv4 TCP segments (linktype
+ * RAW) between made-up endpoints: client 10.9.0.1 port 40000+N, server
+ * 10.9.0.2 port 564, so that any transport (virtio, fd, Unix socket) reads
+ * as 9P over TCP in 9ptrace and Wireshark.  Thread-safe; every call writes
+ * whole blocks and flushes them, so a crash loses at most one message.
+ */
+struct p9_pcapng;
+int	p9_pcapng_open(const char *path, const char *comment,
+	    struct p9_pcapng **out);
+/* A new connection (a SYN handshake is written); returns its number >= 1. */
+unsigned p9_pcapng_conn(struct p9_pcapng *w);
+/* Bytes sent by the client (fromserver 0) or the server; ts NULL = now. */
+int	p9_pcapng_data(struct p9_pcapng *w, unsigned conn, int fromserver,
+	    const struct timespec *ts, const struct iovec *iov, int niov);
+/* The connection ends (FIN both ways). */
+int	p9_pcapng_end(struct p9_pcapng *w, unsigned conn);
+int	p9_pcapng_close(struct p9_pcapng *w);
+
+/*
+ * The stream decoder: byte streams (or captured packets, reassembled here)
+ * in, decoded messages out, one callback each, in stream order.  Per
+ * connection it tracks the dialect and msize (Tversion/Rversion), the
+ * requests in flight (to pair each reply with its request and time it) and
+ * the path of every fid (attach, walk, create, rename).  It resynchronises
+ * after garbage, gaps and captures that start mid-stream, and says so with
+ * a note.  Not thread-safe: one decoder per thread.
+ */
+struct p9_tdec;
+
+struct p9_tmsg {
+	unsigned	 conn;		/* connection number, from 1 */
+	int		 fromserver;	/* direction of the bytes */
+	struct timespec	 time;		/* when its last byte was seen */
+	const uint8_t	*raw;		/* the whole message */
+	uint32_t	 len;
+	int		 err;		/* 0, or -EBADMSG / -EMSGSIZE: why */
+	const char	*why;
+	enum p9_dialect	 dialect;	/* as negotiated, or guessed */
+	struct p9_fcall	 f;		/* type and tag always; all if !err */
+	/* replies */
+	const struct p9_fcall *req;	/* its request, NULL if never seen */
+	int64_t		 latency_ns;	/* -1 if the request was not seen */
+	/* the paths of the message's fid fields in order (of the request's
+	 * for a reply), NULL if unknown; a walk's newfid gets the path it
+	 * will have if the walk succeeds */
+	const char	*path[2];
+	int		 dirread;	/* Rread data holds 9P2000 stat entries */
+};
+
+enum p9_tdec_fmt {
+	P9_TFMT_LINE,		/* one line, Plan 9 style */
+	P9_TFMT_VERBOSE,	/* one field per line */
+	P9_TFMT_JSON,		/* one JSON object (JSON lines) */
+};
+
+struct p9_tdec_cb {
+	void	(*msg)(void *arg, const struct p9_tmsg *m);
+	/* a connection starts, resynchronises, has a gap, ends inside a
+	 * message, ... (text without newline) */
+	void	(*note)(void *arg, unsigned conn, const struct timespec *ts,
+		    const char *text);
+};
+
+struct p9_tdec *p9_tdec_new(const struct p9_tdec_cb *cb, void *arg);
+void	p9_tdec_free(struct p9_tdec *d);
+/* Open a byte-stream connection named name (shown in notes). */
+unsigned p9_tdec_open(struct p9_tdec *d, const char *name);
+const char *p9_tdec_name(const struct p9_tdec *d, unsigned conn);
+/* Bytes of one direction, in order; gap: n bytes of it were lost. */
+void	p9_tdec_bytes(struct p9_tdec *d, unsigned conn, int fromserver,
+	    const struct timespec *ts, const uint8_t *p, size_t n);
+void	p9_tdec_gap(struct p9_tdec *d, unsigned conn, int fromserver,
+	    uint64_t n);
+/* The connection is over: a message cut short is reported. */
+void	p9_tdec_close(struct p9_tdec *d, unsigned conn);
+
+/*
+ * Captured packets: linktype is libpcap's DLT_ number (EN10MB, RAW, IPV4,
+ * IPV6, NULL, LOOP, LINUX_SLL, LINUX_SLL2).  TCP segments of connections
+ * to or from one of the ports (default 564), or whose first bytes are a
+ * Tversion, are reassembled (out of order, retransmitted, overlapping) and
+ * decoded.  Returns 0, or -EPROTONOSUPPORT for a link type it can't read.
+ */
+int	p9_tdec_ports(struct p9_tdec *d, const uint16_t *ports, int n);
+int	p9_tdec_packet(struct p9_tdec *d, int linktype,
+	    const struct timespec *ts, const uint8_t *pkt, size_t caplen,
+	    size_t origlen);
+/* End of capture: deliver what reassembly holds back, close everything. */
+void	p9_tdec_finish(struct p9_tdec *d);
+/* Per-decoder counters. */
+struct p9_tdec_stats {
+	uint64_t	packets, segments, retransmits, outoforder;
+	uint64_t	messages, malformed, notes, bytes_skipped;
+};
+void	p9_tdec_stats(const struct p9_tdec *d, struct p9_tdec_stats *st);
+/* Fids alive on conn now: calls fn for each; returns how many. */
+unsigned p9_tdec_fids(const struct p9_tdec *d, unsigned conn,
+	    void (*fn)(void *arg, uint32_t fid, const char *path), void *arg);
+unsigned p9_tdec_nconn(const struct p9_tdec *d);
+
+/*
+ * Render m: its time, connection, the message with each fid's path
+ * ("fid 3</usr/bin>"), errno names and texts, directory entries, and for
+ * a reply its request's type and latency.  datamax bytes of data are shown
+ * (hex or text).  snprintf-like.
+ */
+int	p9_tmsg_fmt(char *out, size_t cap, const struct p9_tmsg *m,
+	    enum p9_tdec_fmt how, size_t datamax);
 
 #ifdef __cplusplus
 }

@@ -137,6 +137,7 @@ struct p9__field {
 #define P9__F_DEC	0
 #define P9__F_HEX	1
 #define P9__F_OCT	2
+#define P9__F_FID	3	/* a fid: decimal, with its path if known */
 
 struct p9__fref {
 	uint8_t		field;		/* index into p9__fields, 0 = end */
@@ -173,6 +174,33 @@ p9__getint(const struct p9_fcall *f, const struct p9__field *fd)
 	}
 }
 const struct p9__msgdef *p9__msg(int type);
+
+/* snprintf-like output (lib/proto/print.c) */
+struct p9__out {
+	char	*p;
+	size_t	 cap, len;
+};
+void	p9__out_fmt(struct p9__out *o, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	p9__out_raw(struct p9__out *o, const char *s, size_t n);
+void	p9__out_str(struct p9__out *o, const char *s);
+void	p9__out_u64(struct p9__out *o, uint64_t v);
+
+/*
+ * The printers with a trace decoder's extras (lib/trace/fmt.c): the paths
+ * of the fid fields in order, errno texts after names, one field per line,
+ * directory entries decoded from the data.
+ */
+struct p9__fmtx {
+	const char	*path[2];
+	int		 errtext;
+	int		 verbose;
+	int		 dirents;	/* 1: Rreaddir entries, 2: stat entries */
+};
+int	p9__fmt(char *out, size_t cap, const struct p9_fcall *f,
+	    enum p9_dialect d, size_t datamax, const struct p9__fmtx *x);
+int	p9__fmt_json(char *out, size_t cap, const struct p9_fcall *f,
+	    enum p9_dialect d, size_t datamax, const struct p9__fmtx *x);
 
 /* ---- per-thread error text ---------------------------------------------- */
 

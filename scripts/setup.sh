@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 pkgs=(build-essential autoconf automake libtool pkg-config
 	libfuse3-dev fuse3 libpci-dev libreadline-dev libpcap-dev
 	diod bats clang libclang-rt-14-dev mandoc python3 attr util-linux
-	qemu-system-x86 busybox-static cpio)
+	tmux bsdextrautils
+	qemu-system-x86 busybox-static cpio tshark tcpdump)
 
 missing=()
 for p in "${pkgs[@]}"; do

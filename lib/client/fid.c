@@ -9,6 +9,21 @@
 
 #include "session.h"
 
+/*
+ * Is num reserved (p9_fid_reserve)?  The pool has just reached it, so it
+ * is dropped from the list: the pool never comes back to it.
+ */
+static int
+unreserve(struct p9_session *s, uint32_t num)
+{
+	for (unsigned i = 0; i < s->nfidres; i++)
+		if (s->fidres[i] == num) {
+			s->fidres[i] = s->fidres[--s->nfidres];
+			return 1;
+		}
+	return 0;
+}
+
 struct p9_fid *
 p9__fid_new(struct p9_session *s)
 {
@@ -22,8 +37,11 @@ p9__fid_new(struct p9_session *s)
 	pthread_mutex_lock(&s->fidlk);
 	if (s->nfidfree)
 		f->num = s->fidfree[--s->nfidfree];
-	else
+	else {
 		f->num = s->nextfid++;
+		while (unreserve(s, f->num))
+			f->num = s->nextfid++;
+	}
 	f->next = &s->fids;
 	f->prev = s->fids.prev;
 	f->prev->next = f;
@@ -105,6 +123,49 @@ p9_fid_put_nowait(struct p9_fid *f)
 		return 0;
 	fid_release(f);
 	return 0;
+}
+
+/*
+ * Keep num out of the pool for the rest of the session, for a caller's
+ * raw messages.  A number below nextfid is either in use (-EBUSY) or on
+ * the free list, where it is taken off; one above is listed until the
+ * pool's counter passes it.  Either way the pool never hands it out.
+ */
+int
+p9_fid_reserve(struct p9_session *s, uint32_t num)
+{
+	int err = 0;
+
+	if (num == P9_NOFID)
+		return -EINVAL;
+	pthread_mutex_lock(&s->fidlk);
+	for (struct p9_fid *f = s->fids.next; f != &s->fids; f = f->next)
+		if (f->num == num)
+			err = -EBUSY;
+	if (err == 0 && num < s->nextfid) {
+		for (unsigned i = 0; i < s->nfidfree; i++)
+			if (s->fidfree[i] == num) {
+				s->fidfree[i] = s->fidfree[--s->nfidfree];
+				break;
+			}
+	} else if (err == 0) {
+		uint32_t *n;
+		unsigned i;
+
+		for (i = 0; i < s->nfidres && s->fidres[i] != num; i++)
+			;
+		if (i == s->nfidres) {
+			n = realloc(s->fidres, (s->nfidres + 1) * sizeof *n);
+			if (n == NULL)
+				err = -ENOMEM;
+			else {
+				s->fidres = n;
+				s->fidres[s->nfidres++] = num;
+			}
+		}
+	}
+	pthread_mutex_unlock(&s->fidlk);
+	return err;
 }
 
 /* Record f's path as base/rel, with "." and ".." resolved textually. */

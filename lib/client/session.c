@@ -724,6 +724,7 @@ p9_session_close(struct p9_session *s)
 		free(f);
 	}
 	free(s->fidfree);
+	free(s->fidres);
 	p9__pool_close(s->pool);
 	free(s->tags);
 	free(s->freetags);

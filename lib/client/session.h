@@ -87,6 +87,8 @@ struct p9_session {
 	uint32_t		 nextfid;
 	uint32_t		*fidfree;
 	unsigned		 nfidfree, fidcap, nfids;
+	uint32_t		*fidres;	/* reserved, >= nextfid */
+	unsigned		 nfidres;
 };
 
 /* received-message buffers (rxbuf.c) */

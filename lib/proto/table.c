@@ -35,18 +35,18 @@ enum {
 const struct p9__field p9__fields[F_NFIELDS] = {
 	[F_MSIZE]	= INT("msize", U32, msize, DEC),
 	[F_VERSION]	= OBJ("version", STR, version),
-	[F_AFID]	= INT("afid", U32, afid, DEC),
+	[F_AFID]	= INT("afid", U32, afid, FID),
 	[F_UNAME]	= OBJ("uname", STR, uname),
 	[F_ANAME]	= OBJ("aname", STR, aname),
 	[F_NUNAME]	= INT("n_uname", U32, n_uname, DEC),
 	[F_AQID]	= OBJ("aqid", QID, qid),
-	[F_FID]		= INT("fid", U32, fid, DEC),
+	[F_FID]		= INT("fid", U32, fid, FID),
 	[F_QID]		= OBJ("qid", QID, qid),
 	[F_ENAME]	= OBJ("ename", STR, ename),
 	[F_ERRNO]	= INT("errno", U32, ecode, DEC),
 	[F_ECODE]	= INT("ecode", U32, ecode, DEC),
 	[F_OLDTAG]	= INT("oldtag", U16, oldtag, DEC),
-	[F_NEWFID]	= INT("newfid", U32, newfid, DEC),
+	[F_NEWFID]	= INT("newfid", U32, newfid, FID),
 	[F_WNAMES]	= OBJ("nwname", WNAMES, wname),
 	[F_WQIDS]	= OBJ("nwqid", WQIDS, wqid),
 	[F_MODE8]	= INT("mode", U8, mode, HEX),
@@ -71,7 +71,7 @@ const struct p9__field p9__fields[F_NFIELDS] = {
 	[F_MODE]	= INT("mode", U32, mode, OCT),
 	[F_GID]		= INT("gid", U32, gid, DEC),
 	[F_SYMTGT]	= OBJ("symtgt", STR, target),
-	[F_DFID]	= INT("dfid", U32, dfid, DEC),
+	[F_DFID]	= INT("dfid", U32, dfid, FID),
 	[F_MAJOR]	= INT("major", U32, major, DEC),
 	[F_MINOR]	= INT("minor", U32, minor, DEC),
 	[F_TARGET]	= OBJ("target", STR, target),
@@ -107,11 +107,11 @@ const struct p9__field p9__fields[F_NFIELDS] = {
 	[F_LPROC]	= INT("proc_id", U32, lock.proc_id, DEC),
 	[F_LCLIENT]	= OBJ("client_id", STR, lock.client_id),
 	[F_STATUS]	= INT("status", U8, status, DEC),
-	[F_OLDDIRFID]	= INT("olddirfid", U32, fid, DEC),
+	[F_OLDDIRFID]	= INT("olddirfid", U32, fid, FID),
 	[F_OLDNAME]	= OBJ("oldname", STR, name),
-	[F_NEWDIRFID]	= INT("newdirfid", U32, dfid, DEC),
+	[F_NEWDIRFID]	= INT("newdirfid", U32, dfid, FID),
 	[F_NEWNAME]	= OBJ("newname", STR, newname),
-	[F_DIRFD]	= INT("dirfd", U32, fid, DEC),
+	[F_DIRFD]	= INT("dirfd", U32, fid, FID),
 };
 
 #define F(x)		{ F_##x, P9__DALL }
@@ -260,6 +260,21 @@ p9_dialect_parse(const char *s, enum p9_dialect *d)
 		return 0;
 	}
 	return -EINVAL;
+}
+
+int
+p9_fcall_fids(const struct p9_fcall *f, enum p9_dialect d, uint32_t fids[2])
+{
+	const struct p9__msgdef *m = p9__msg(f->type);
+	int n = 0;
+
+	if (m == NULL)
+		return 0;
+	for (const struct p9__fref *r = m->fields; r->field && n < 2; r++)
+		if ((r->dialects & (1u << d)) &&
+		    p9__fields[r->field].fmt == P9__F_FID)
+			fids[n++] = (uint32_t)p9__getint(f, &p9__fields[r->field]);
+	return n;
 }
 
 const int p9__nfields = F_NFIELDS;

@@ -68,6 +68,14 @@ for tag in m1 m2 l1; do
 	    test -n '$before' -a '$after' = '$before'"
 done
 
+# trace files over virtio: 9ptrace reads them like a capture; messages
+# above 65000 bytes (msize 1 MiB) span several TCP segments of the file
+t "trace-over-virtio" sh -c "9pctl -m 1048576 -t /tmp/v.pcapng -a virtio:m2 get /from-host.bin /tmp/got2 &&
+    9ptrace -r /tmp/v.pcapng >/tmp/v.txt && grep -q ' Rversion tag 65535 msize 1048576 version 9P2000.L' /tmp/v.txt &&
+    grep -q ' Tread tag [0-9]* fid [0-9]*</from-host.bin> offset 0 count ' /tmp/v.txt &&
+    9ptrace -s -r /tmp/v.pcapng >/tmp/v.sum && cat /tmp/v.sum && grep -q ', 0 malformed, ' /tmp/v.sum &&
+    [ \"\$(9ptrace -j -e type=Rread -r /tmp/v.pcapng | sed 's/.*\"count\":\([0-9]*\).*/\1/' | awk '{ s += \$1 } END { print s }')\" = 4000000 ]"
+
 # errors
 t "no-such-tag" sh -c "! 9pctl -a virtio:nope version 2>/tmp/e; grep -q 'no virtio-9p device with tag nope (found: ' /tmp/e && cat /tmp/e"
 t "not-root" sh -c "! /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups 9pctl -a virtio:m2 version >/tmp/e 2>&1; cat /tmp/e; grep -q 'needs root' /tmp/e"

@@ -29,8 +29,10 @@ done
 { echo "PATH=/usr/local/bin:\$PATH"; cat "$top/scripts/vm/virtio-guest.sh"; } >"$work/guest.sh"
 "$top/scripts/vm/mkinitramfs.sh" "$work/initrd.gz" \
 	--bin "$top/$build/9pctl" --bin "$top/$build/9pfuse" --bin /usr/bin/setpriv \
+	--bin "$top/$build/9ptrace" \
 	--file "$top/$build/9pctl:/usr/local/bin/9pctl" \
 	--file "$top/$build/9pfuse:/usr/local/bin/9pfuse" \
+	--file "$top/$build/9ptrace:/usr/local/bin/9ptrace" \
 	--bin /usr/bin/mount --bin /usr/bin/umount --bin /sbin/mount.fuse3 \
 	--file "$(gcc -print-file-name=libgcc_s.so.1):/lib/x86_64-linux-gnu/libgcc_s.so.1" \
 	--file "$work/shares/m1.sha256:/etc/shares/m1.sha256" \

@@ -103,7 +103,6 @@ cmd_mkdir(int argc, char **argv)
 	return rc;
 }
 
-static int rm_path(const char *path, int recursive);
 
 static int
 rm_child(void *arg, const struct p9_stbuf *st)
@@ -149,7 +148,7 @@ rm_children(const char *path, struct p9_fid *d)
 	return rc ? rc : err;
 }
 
-static int
+int
 rm_path(const char *path, int recursive)
 {
 	struct p9_fid *dir, *f;
@@ -233,7 +232,7 @@ cmd_mv(int argc, char **argv)
 int
 cmd_df(int argc, char **argv)
 {
-	const char *path = argc > 1 ? argv[1] : "/";
+	const char *path = argc > 1 ? argv[1] : cwd;
 	struct p9_statfs st;
 	struct p9_fid *f;
 	unsigned long long k, total, used, avail;

@@ -267,10 +267,11 @@ cmd_ls(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (argc == 0) {
-		static char *root[] = { "/", NULL };
+		static char *here[2];
 
+		here[0] = cwd;	/* "/" outside the shell */
 		argc = 1;
-		argv = root;
+		argv = here;
 	}
 	for (int i = 0; i < argc && !interrupted; i++) {
 		struct p9_fid *f;

@@ -1,5 +1,6 @@
 /*
- * main.c - 9pctl: global options, connecting, and dispatching a command.
+ * main.c - 9pctl: global options, connecting, and dispatching a command
+ * (or the shell, when no command is given on a terminal).
  */
 #include <err.h>
 #include <errno.h>
@@ -14,9 +15,15 @@
 #include "9pctl.h"
 
 struct p9_session *sess;
+struct p9_opts opts;
+const char *addr;
 volatile sig_atomic_t interrupted;
+volatile sig_atomic_t busy = 1;
+int intr_fd = -1;
+int in_shell;
+volatile sig_atomic_t idle_exit;
 
-static const struct cmd cmds[] = {
+const struct cmd cmds[] = {
 	{ "devices", cmd_devices, "" },
 	{ "version", cmd_version, "" },
 	{ "ls", cmd_ls, "[-lR] [path ...]" },
@@ -28,19 +35,27 @@ static const struct cmd cmds[] = {
 	{ "rm", cmd_rm, "[-r] path ..." },
 	{ "mv", cmd_mv, "from to" },
 	{ "df", cmd_df, "[path]" },
+	{ "shell", cmd_shell, "" },
+	{ "doctor", cmd_doctor, "[-w seconds]" },
 };
+const size_t ncmds = sizeof cmds / sizeof cmds[0];
 
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: 9pctl [-P] [-a addr] [-A aname] [-m msize] "
-	    "[-u uname] [-V version] command [arg ...]\n");
+	fprintf(stderr, "usage: 9pctl [-eP] [-a addr] [-A aname] [-m msize] "
+	    "[-t tracefile] [-u uname] [-V version] [command [arg ...]]\n");
 	exit(2);
 }
+
+static volatile sig_atomic_t watch_stop;
 
 /*
  * SIGINT and SIGTERM are blocked everywhere and taken here: the waiting
  * calls are flushed (Tflush), so a command stuck on a slow server ends.
+ * It is stopped by a signal of its own once watch_stop is set, not
+ * cancelled: a thread cancelled in sigwait() leaves a stack that the
+ * sanitizers take for an overflow.
  */
 static void *
 sigwatch(void *arg)
@@ -51,15 +66,34 @@ sigwatch(void *arg)
 	for (;;) {
 		if (sigwait(set, &sig) != 0)
 			continue;
+		if (watch_stop)
+			break;
 		interrupted = 1;
-		if (sess == NULL)
-			_exit(130);	/* still connecting: nothing to flush */
-		/* not cancelled half-way: it takes the session's locks */
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+		if (intr_fd >= 0) {
+			/* the shell: a prompt to clear or a command to stop */
+			static const char c = 'i';
+
+			/* after the terminal's ^C, as shells do */
+			if (busy && write(STDOUT_FILENO, "\n", 1) < 0)
+				continue;
+			if (write(intr_fd, &c, 1) < 0)
+				continue;
+		}
+		if ((sess == NULL && intr_fd < 0) || (!busy && idle_exit))
+			_exit(130);	/* nothing to flush or to finish */
+		if (sess == NULL || !busy)
+			continue;	/* requests left in flight stay so */
 		p9_session_interrupt(sess);
-		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 	}
 	return NULL;
+}
+
+static void
+sigwatch_end(pthread_t watcher)
+{
+	watch_stop = 1;
+	pthread_kill(watcher, SIGTERM);
+	pthread_join(watcher, NULL);
 }
 
 static uint32_t
@@ -83,8 +117,8 @@ parse_msize(const char *s)
 void
 cmd_usage(const struct cmd *c)
 {
-	fprintf(stderr, "usage: 9pctl %s%s%s\n", c->name, *c->args ? " " : "",
-	    c->args);
+	fprintf(stderr, "usage: %s%s%s%s\n", in_shell ? "" : "9pctl ",
+	    c->name, *c->args ? " " : "", c->args);
 }
 
 int
@@ -92,16 +126,19 @@ main(int argc, char **argv)
 {
 	struct p9_opts o;
 	enum p9_dialect d;
-	const char *addr = getenv("P9_ADDR");
 	const struct cmd *c = NULL;
+	static const struct cmd shell = { "shell", cmd_shell, "" };
 	sigset_t sigs;
 	pthread_t watcher;
-	int ch, err, rc;
+	int ch, err, rc, eflag = 0;
 
+	addr = getenv("P9_ADDR");
 	p9_opts_init(&o);
-	while ((ch = getopt(argc, argv, "+a:A:hm:Pu:V:")) != -1) {
+	while ((ch = getopt(argc, argv, "+a:A:ehm:Pt:u:V:")) != -1) {
 		switch (ch) {
+		case 'e': eflag = 1; break;
 		case 'P': o.poll = 1; break;
+		case 't': o.trace = optarg; break;
 		case 'a': addr = optarg; break;
 		case 'A': o.aname = optarg; break;
 		case 'm': o.msize = parse_msize(optarg); break;
@@ -119,9 +156,11 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1)
+	if (argc < 1 && addr != NULL && isatty(STDIN_FILENO))
+		c = &shell;	/* 9pctl -a addr alone, on a terminal */
+	else if (argc < 1)
 		usage();
-	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+	for (size_t i = 0; c == NULL && i < ncmds; i++)
 		if (strcmp(argv[0], cmds[i].name) == 0)
 			c = &cmds[i];
 	if (c == NULL) {
@@ -143,13 +182,28 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	pthread_create(&watcher, NULL, sigwatch, &sigs);
+	opts = o;
+	if (c->fn == cmd_doctor) {
+		/* doctor dials for itself, every step under a timeout */
+		reset_getopt();
+		if ((rc = c->fn(argc, argv)) == 2)
+			cmd_usage(c);
+		sigwatch_end(watcher);
+		return rc;
+	}
 	if ((err = p9_dial(addr, &o, &sess)) != 0)
 		errx(1, "%s: %s", addr, p9_errstr());
-	optind = 1;	/* the command parses its own options */
-	if ((rc = c->fn(argc, argv)) == 2)
+	reset_getopt();	/* the command parses its own options */
+	if (c->fn == cmd_shell) {
+		if (argc > 1)
+			rc = 2;
+		else
+			rc = shell_run(isatty(STDIN_FILENO), eflag);
+	} else
+		rc = c->fn(argc, argv);
+	if (rc == 2)
 		cmd_usage(c);
-	pthread_cancel(watcher);
-	pthread_join(watcher, NULL);
+	sigwatch_end(watcher);
 	p9_session_close(sess);
 	if (interrupted && rc == 0)
 		rc = 130;

@@ -1,13 +1,17 @@
 /*
- * util.c - error reporting and path helpers for 9pctl commands.
+ * util.c - error reporting, path helpers (relative to the shell's current
+ * directory) and strict number parsing for 9pctl commands.
  */
 #include <err.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "9pctl.h"
+
+char cwd[4096] = "/";
 
 /*
  * Report err for what ("9pctl: /a/b: No such file or directory").  Server
@@ -17,6 +21,12 @@
 int
 fail(const char *what, int err)
 {
+	/* whatever ended the connection (e.g. a server that stopped
+	   answering, ETIMEDOUT) reads as "connection lost: why" */
+	if (sess != NULL && err < 0 && err == p9_session_error(sess)) {
+		warnx("%s: %s", what, p9_errstr());
+		return 1;
+	}
 	switch (-err) {
 	case EPROTO: case EBADMSG: case EMSGSIZE: case ECONNRESET:
 	case EPIPE: case ENOTCONN: case EPROTONOSUPPORT: case ENOTSUP:
@@ -29,10 +39,63 @@ fail(const char *what, int err)
 	return 1;
 }
 
+/*
+ * Walk from the root to path; a relative path starts at the shell's
+ * current directory (the root outside the shell).
+ */
 int
 walkto(const char *path, struct p9_fid **f)
 {
-	return p9_walk(p9_session_root(sess), path, f);
+	char *full;
+	int err;
+
+	if (path[0] == '/' || strcmp(cwd, "/") == 0)
+		return p9_walk(p9_session_root(sess), path, f);
+	if (asprintf(&full, "%s/%s", cwd, path) < 0)
+		return -ENOMEM;
+	err = p9_walk(p9_session_root(sess), full, f);
+	free(full);
+	return err;
+}
+
+/* Let the next getopt() start afresh on another argument vector. */
+void
+reset_getopt(void)
+{
+#ifdef __GLIBC__
+	optind = 0;	/* also forgets a half-parsed option cluster */
+#else
+	optreset = 1;
+	optind = 1;
+#endif
+}
+
+/* Strict: the whole string, decimal or 0x hex or 0 octal, no sign. */
+int
+parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	unsigned long long x;
+
+	if (s == NULL || *s == '\0' || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(s, &end, 0);
+	if (errno || *end)
+		return -EINVAL;
+	*v = x;
+	return 0;
+}
+
+int
+parse_u32(const char *s, uint32_t *v)
+{
+	uint64_t x;
+
+	if (parse_u64(s, &x) != 0 || x > UINT32_MAX)
+		return -EINVAL;
+	*v = (uint32_t)x;
+	return 0;
 }
 
 const char *

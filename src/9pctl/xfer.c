@@ -1,7 +1,8 @@
 /*
  * xfer.c - cat, get and put: whole-file transfers with several requests
  * in flight (p9_readall / p9_writeall).  get writes to a temporary file
- * and renames it into place only when the whole file has arrived.
+ * and renames it into place only when the whole file has arrived.  get
+ * and put show their progress on a terminal (progress.c).
  */
 #include <err.h>
 #include <errno.h>
@@ -16,13 +17,22 @@
 
 #define DEPTH	16
 
+/* where data goes or comes from, and the progress line that counts it */
+struct end {
+	int		 fd;
+	struct progress	*pg;
+};
+
 static int
 to_fd(void *arg, const void *data, size_t n, uint64_t off)
 {
-	int fd = *(int *)arg;
+	struct end *e = arg;
+	int fd = e->fd;
 	const char *p = data;
 
 	(void)off;
+	if (e->pg)
+		progress_add(e->pg, n);
 	while (n) {
 		ssize_t w = write(fd, p, n);
 
@@ -39,9 +49,11 @@ to_fd(void *arg, const void *data, size_t n, uint64_t off)
 static int
 to_file(void *arg, const void *data, size_t n, uint64_t off)
 {
-	int fd = *(int *)arg;
+	struct end *e = arg;
+	int fd = e->fd;
 	const char *p = data;
 
+	progress_add(e->pg, n);
 	while (n) {
 		ssize_t w = pwrite(fd, p, n, (off_t)off);
 
@@ -75,7 +87,8 @@ open_remote(const char *path, struct p9_fid **f)
 int
 cmd_cat(int argc, char **argv)
 {
-	int rc = 0, err, out = STDOUT_FILENO;
+	struct end out = { STDOUT_FILENO, NULL };
+	int rc = 0, err;
 
 	if (argc < 2)
 		return 2;
@@ -93,11 +106,25 @@ cmd_cat(int argc, char **argv)
 	return rc;
 }
 
+/* The size of an open remote file, for the progress line; 0 unknown. */
+static uint64_t
+remote_size(struct p9_fid *f)
+{
+	struct p9_stbuf st;
+
+	/* one more round trip: only for a progress line that is shown */
+	if (!isatty(STDERR_FILENO) || p9_getattr(f, &st) != 0)
+		return 0;
+	return st.size;
+}
+
 int
 cmd_get(int argc, char **argv)
 {
 	const char *remote, *local;
 	struct p9_fid *f;
+	struct progress pg;
+	struct end e;
 	char *tmp = NULL;
 	int fd, err;
 
@@ -107,10 +134,12 @@ cmd_get(int argc, char **argv)
 	local = argc == 3 ? argv[2] : basename_of(remote);
 	if ((err = open_remote(remote, &f)) != 0)
 		return fail(remote, err);
+	progress_start(&pg, remote, remote_size(f));
 	if (strcmp(local, "-") == 0) {
-		fd = STDOUT_FILENO;
-		err = p9_readall(f, 0, DEPTH, to_fd, &fd);
+		e = (struct end){ STDOUT_FILENO, &pg };
+		err = p9_readall(f, 0, DEPTH, to_fd, &e);
 		p9_fid_put(f);
+		progress_end(&pg, err == 0);
 		return err ? fail(remote, err) : 0;
 	}
 	if (asprintf(&tmp, "%s.9pctl-XXXXXX", local) < 0)
@@ -122,8 +151,10 @@ cmd_get(int argc, char **argv)
 		return 1;
 	}
 	fchmod(fd, 0666 & ~(mode_t)umask(umask(0)));
-	err = p9_readall(f, 0, DEPTH, to_file, &fd);
+	e = (struct end){ fd, &pg };
+	err = p9_readall(f, 0, DEPTH, to_file, &e);
 	p9_fid_put(f);
+	progress_end(&pg, err == 0);
 	if (err == 0 && close(fd) != 0)
 		err = -errno;
 	else if (err)
@@ -146,7 +177,8 @@ cmd_get(int argc, char **argv)
 static ssize_t
 from_fd(void *arg, void *buf, size_t cap)
 {
-	int fd = *(int *)arg;
+	struct end *e = arg;
+	int fd = e->fd;
 	size_t got = 0;
 
 	/* fill whole chunks so every Twrite but the last is full-sized */
@@ -163,6 +195,7 @@ from_fd(void *arg, void *buf, size_t cap)
 			break;
 		got += (size_t)r;
 	}
+	progress_add(e->pg, got);
 	return (ssize_t)got;
 }
 
@@ -171,6 +204,8 @@ cmd_put(int argc, char **argv)
 {
 	const char *local, *remote, *name;
 	struct p9_fid *f, *dir;
+	struct progress pg;
+	struct end e;
 	struct stat st;
 	char *path = NULL;
 	int fd, err;
@@ -181,6 +216,8 @@ cmd_put(int argc, char **argv)
 	remote = argv[2];
 	if (strcmp(local, "-") == 0) {
 		fd = STDIN_FILENO;
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+			st.st_size = 0;	/* a pipe: size unknown */
 		st.st_mode = 0644;
 	} else if ((fd = open(local, O_RDONLY)) < 0 || fstat(fd, &st) < 0) {
 		warn("%s", local);
@@ -211,8 +248,12 @@ cmd_put(int argc, char **argv)
 		p9_fid_put(dir);
 	}
 	if (err == 0) {
-		err = p9_writeall(f, 0, DEPTH, from_fd, &fd);
+		progress_start(&pg, local, S_ISREG(st.st_mode) || fd ==
+		    STDIN_FILENO ? (uint64_t)st.st_size : 0);
+		e = (struct end){ fd, &pg };
+		err = p9_writeall(f, 0, DEPTH, from_fd, &e);
 		p9_fid_put(f);
+		progress_end(&pg, err == 0);
 	}
 	if (fd != STDIN_FILENO)
 		close(fd);

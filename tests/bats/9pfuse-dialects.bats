@@ -131,10 +131,9 @@ common() { # common VERSION DIR
 	mnt 9p2000 trace="$BATS_TEST_TMPDIR/t1"
 	ls "$MNT" >/dev/null
 	fusermount3 -u "$MNT"
-	# Rversion is the 3rd line; its version string follows msize
-	[[ "$(sed -n 3p "$BATS_TEST_TMPDIR/t1")" == *"$(printf 9P2000 | od -An -tx1 | tr -d ' \n')" ]]
+	"$TRACE9P" -r "$BATS_TEST_TMPDIR/t1" -e type=Rversion | grep -q ' version 9P2000 \['
 	"$P9_BUILD/9pfuse" -o trace="$BATS_TEST_TMPDIR/t2" "$ADDR" "$MNT"
 	ls "$MNT" >/dev/null
 	fusermount3 -u "$MNT"
-	[[ "$(sed -n 3p "$BATS_TEST_TMPDIR/t2")" == *"$(printf 9P2000.u | od -An -tx1 | tr -d ' \n')" ]]
+	"$TRACE9P" -r "$BATS_TEST_TMPDIR/t2" -e type=Rversion | grep -q ' version 9P2000.u \['
 }

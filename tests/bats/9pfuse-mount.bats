@@ -384,23 +384,16 @@ link_into_path() {
 	mount_bg "version=9p2000.L,msize=262144,trace=$T/trace"
 	[ "$(cat "$M/hello.txt")" = "Hello from a 9P share." ]
 	unmount_and_wait "$M"
-	[ "$(sed -n 1p "$T/trace")" = "# 9ptools trace 1" ]
-	# every other line: <seconds>.<nanoseconds> <hex of the whole message>
-	! sed 1d "$T/trace" | grep -Ev '^[0-9]+\.[0-9]{9} ([0-9a-f]{2})+$'
-	tv=$(sed -n 2p "$T/trace" | cut -d' ' -f2)
-	[ "${tv:8:2}" = 64 ]				# Tversion
-	[ "${tv:10:4}" = ffff ]				# NOTAG
-	m=${tv:14:8}					# bytes 7..10, little-endian
-	[ $((16#${m:6:2}${m:4:2}${m:2:2}${m:0:2})) -eq 262144 ]
-	[ "${tv:22:4}" = 0800 ]				# the version string, 8 bytes
-	[ "${tv:26:16}" = "$(printf 9P2000.L | od -An -tx1 | tr -d ' \n')" ]
-	# its size field is the length of the line's message
-	s=${tv:0:8}
-	[ $((16#${s:6:2}${s:4:2}${s:2:2}${s:0:2})) -eq $((${#tv} / 2)) ]
-	rv=$(sed -n 3p "$T/trace" | cut -d' ' -f2)
-	[ "${rv:8:2}" = 65 ]				# Rversion
-	m=${rv:14:8}
-	[ $((16#${m:6:2}${m:4:2}${m:2:2}${m:0:2})) -le 262144 ]
+	# a pcapng file (its Section Header Block's type and byte order)
+	[ "$(od -An -tx1 -N4 "$T/trace" | tr -d ' ')" = 0a0d0d0a ]
+	run "$TRACE9P" -j -r "$T/trace"
+	[ "$status" -eq 0 ]
+	tv=$(echo "$output" | grep -m1 '"type":"Tversion"')
+	[[ "$tv" == *'"tag":65535,"msize":262144,"version":"9P2000.L"'* ]]
+	rv=$(echo "$output" | grep -m1 '"type":"Rversion"')
+	m=$(echo "$rv" | sed 's/.*"msize":\([0-9]*\).*/\1/')
+	[ "$m" -le 262144 ]
+	[[ "$rv" == *'"req":"Tversion"'* ]]
 }
 
 @test "v9fs's address spelling: trans=tcp,port=N and a bare host" {

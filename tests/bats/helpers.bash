@@ -83,7 +83,17 @@ squeeze() { tr -s ' '; }
 # ---- 9pfuse mounts ------------------------------------------------------------
 FUSE=$P9_BUILD/9pfuse
 FSX=$P9_BUILD/tests/fsx/fsx
-FIDCOUNT=$P9_BUILD/tests/fsx/fidcount
+TRACE9P=$P9_BUILD/9ptrace
+
+# fids_open TRACE: the fids a traced session holds on the server now, as
+# 9ptrace's summary counts them (-l: the summary itself, listing them)
+fids_open() {
+	if [ "$1" = -l ]; then
+		"$TRACE9P" -s -r "$2"
+		return
+	fi
+	"$TRACE9P" -s -r "$1" | sed -n 's/^#1 .*: \([0-9]*\) fids\{0,1\} open at the end.*/\1/p'
+}
 
 # mount_9pfuse ADDR EXPORT MNT [OPTS]: mount EXPORT of the server at ADDR
 # on MNT and wait until the mount is in place.  9pfuse runs in the

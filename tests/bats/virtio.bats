@@ -53,6 +53,10 @@ check() { # check NAME...: each must have passed in the guest
 	    "m1 kernel-mounts-after" "m2 kernel-mounts-after" "l1 kernel-mounts-after"
 }
 
+@test "a trace file over virtio (9pctl -t, msize 1 MiB) decodes with 9ptrace: every byte of the file in its Rreads" {
+	check "trace-over-virtio"
+}
+
 @test "clear errors: no such tag, held by the kernel's 9p, not root" {
 	check "no-such-tag" "in-use-by-kernel" "devices-says-why" "not-root"
 }
