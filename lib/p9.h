@@ -344,6 +344,9 @@ struct p9_opts {
 	int		timeout_ms;	/* connect timeout, 0 = none */
 	const char	*trace;		/* p9_trace_file from Tversion on */
 	int		poll;		/* virtio: poll the used ring, no IRQ */
+	int		reconnect;	/* dial again when the connection ends */
+	int		timeout_s;	/* reconnect: fail after this long away
+					 * (soft), 0 = wait (hard) */
 };
 void	p9_opts_init(struct p9_opts *o);
 
@@ -365,6 +368,14 @@ int	p9_session_fd(int rfd, int wfd, const struct p9_opts *o,
  * invalid (put them first); replies may still be freed afterwards.
  */
 void	p9_session_close(struct p9_session *s);
+/*
+ * End the session now, as a lost connection would without reconnect:
+ * every call waiting (for a reply, for a tag, for a server that is away)
+ * and every later one fails with -ECONNABORTED and why.  For a caller
+ * that gives up on a server that does not answer; p9_session_close is
+ * still needed.  Safe from any thread.
+ */
+void	p9_session_abort(struct p9_session *s, const char *why);
 
 enum p9_dialect p9_session_dialect(const struct p9_session *s);
 uint32_t p9_session_msize(const struct p9_session *s);
@@ -374,6 +385,8 @@ uint32_t p9_session_iosize(const struct p9_session *s);
 struct p9_fid *p9_session_root(struct p9_session *s);
 /* 0 while the connection is up, else the negative errno that ended it. */
 int	p9_session_error(const struct p9_session *s);
+/* Times the session made its connection again (p9_opts.reconnect). */
+unsigned p9_session_reconnects(struct p9_session *s);
 /* Fids currently allocated (for leak checks); tags in flight. */
 unsigned p9_session_nfids(struct p9_session *s);
 unsigned p9_session_ntags(struct p9_session *s);
@@ -418,6 +431,8 @@ void	p9_reply_free(struct p9_reply *r);
  * the request; p9_cancel, called by the owner before p9_wait, sends
  * Tflush and waits for Rflush (a reply that arrived first is kept: p9_wait
  * then returns it, else -EINTR).  From another thread use p9_rpc_intr.
+ * A Tflush unanswered for 5 s ends the session (-ETIMEDOUT): the server
+ * is not answering at all, and nobody should wait on it forever.
  */
 int	p9_send(struct p9_session *s, struct p9_fcall *t, struct p9_req **rq);
 int	p9_wait(struct p9_req *rq, struct p9_reply *r);

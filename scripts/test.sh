@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test.sh - set up and run every test: C unit tests (TAP) built with
 # AddressSanitizer and UndefinedBehaviorSanitizer, builds without VFIO and
-# `make distcheck`, and the bats suites against real servers.  The last
-# line is "N passed, N failed, N skipped".
+# `make distcheck`, the bats suites against real servers, and the libFuzzer
+# targets for a bounded number of inputs.  The last line is "N passed,
+# N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -61,6 +62,18 @@ if [ -x "$P9_BUILD/9pctl" ]; then
 		"#"*) echo "$line" ;;
 		esac
 	done < <(bats --tap tests/bats 2>&1)
+fi
+# 4. libFuzzer targets (tests/fuzz/README): every tests/fuzz/*.c, from its
+# seeds, for a bounded number of inputs; a crash, leak, sanitizer report or
+# hang fails it
+if command -v clang >/dev/null; then
+	step "fuzz: build" tests/fuzz/run.sh -B -b build-fuzz
+	for f in tests/fuzz/*.c; do
+		step "fuzz: $(basename "$f" .c)" tests/fuzz/run.sh -c -b build-fuzz \
+		    -n 5000 -T 40 "$(basename "$f" .c)"
+	done
+else
+	note skip "fuzz: clang is not installed"
 fi
 rm -f "$results"
 echo "$pass passed, $fail failed, $skip skipped"

@@ -367,8 +367,9 @@ p9_getattr_many(struct p9_fid *dir, const char *const *names, size_t n,
 			m.errs[i] = fs[i] ? 0 : -ENOMEM;
 		}
 		batch(dir->s, fs, k, m.errs, mk_walk, got_walk, &m);
+		/* a walk with no clear answer is clunked all the same */
 		for (int i = 0; i < k; i++)
-			skip[i] = m.errs[i];
+			skip[i] = m.errs[i] && !p9__unsure(m.errs[i]);
 		batch(dir->s, fs, k, m.errs, mk_attr, got_attr, &m);
 		if (keep) {
 			for (int i = 0; i < k; i++) {

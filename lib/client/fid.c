@@ -92,7 +92,7 @@ p9_fid_put(struct p9_fid *f)
 
 	if (f == NULL || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return 0;
-	if (f->live) {
+	if (f->live && !p9__recon_forgot(f)) {
 		/* Tclunk frees the fid on the server even when it fails */
 		t.fid = f->num;
 		err = p9__rpc0(f->s, &t);
@@ -119,7 +119,8 @@ p9_fid_put_nowait(struct p9_fid *f)
 	if (f == NULL || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return 0;
 	t.fid = f->num;
-	if (f->live && p9__send_detached(f->s, &t, clunked, f) == 0)
+	if (f->live && !p9__recon_forgot(f) &&
+	    p9__send_detached(f->s, &t, clunked, f) == 0)
 		return 0;
 	fid_release(f);
 	return 0;
@@ -166,6 +167,20 @@ p9_fid_reserve(struct p9_session *s, uint32_t num)
 	}
 	pthread_mutex_unlock(&s->fidlk);
 	return err;
+}
+
+/*
+ * A malformed or mismatched reply, or a flush that the reply did not
+ * beat, says nothing of what the server did: a Twalk's newfid may exist
+ * there all the same.  Such a fid is clunked when put (an error reply to
+ * that Tclunk is harmless), so that its number is never handed out again
+ * while the server may still hold it ("fid already in use" ever after).
+ */
+int
+p9__unsure(int err)
+{
+	return err == -EBADMSG || err == -EPROTO || err == -EMSGSIZE ||
+	    err == -EINTR;
 }
 
 /* Record f's path as base/rel, with "." and ".." resolved textually. */

@@ -70,8 +70,11 @@ p9_walk(struct p9_fid *dir, const char *path, struct p9_fid **out)
 		t.fid = first ? dir->num : f->num;
 		t.newfid = f->num;
 		t.nwname = (uint16_t)n;
-		if ((err = p9_rpc(s, &t, &r)) != 0)
+		if ((err = p9_rpc(s, &t, &r)) != 0) {
+			if (p9__unsure(err))
+				f->live = 1;
 			break;
+		}
 		if (r.f.nwqid < n) {
 			int e = r.f.nwqid;
 			/* stopped at a file: the next name needed a directory */

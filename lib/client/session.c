@@ -12,11 +12,13 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "session.h"
 
-#define DEFTAGS	256
+#define DEFTAGS		256
+#define FLUSHWAIT	5	/* seconds a server has to answer Tflush */
 
 void
 p9_opts_init(struct p9_opts *o)
@@ -56,9 +58,31 @@ freetag(struct p9_session *s, uint16_t tag)
 	struct p9_req **sp = slot(s, tag);
 
 	*sp = NULL;
-	if (tag != P9_NOTAG) {
-		s->freetags[s->nfree++] = tag;
+	if (tag != P9_NOTAG && tag != s->rtag) {
+		/* to the back of the queue: see p9_send */
+		s->freetags[(s->taghead + s->nfree++) % s->maxtag] = tag;
 		pthread_cond_signal(&s->tagcv);
+	}
+}
+
+/* Free a request nobody holds any more. */
+static void
+rq_destroy(struct p9_req *rq)
+{
+	pthread_cond_destroy(&rq->cv);
+	free(rq->hdr);
+	free(rq);
+}
+
+void
+p9__req_end(struct p9_session *s, struct p9_req *rq, uint16_t tag, int err)
+{
+	freetag(s, tag);
+	if (rq->done) {
+		rq->done(rq->donearg);
+		rq_destroy(rq);
+	} else {
+		finish(rq, err, NULL, 0);
 	}
 }
 
@@ -102,8 +126,7 @@ p9__deliver(struct p9_session *s, uint8_t *buf, size_t len)
 		pthread_mutex_unlock(&s->lk);
 		p9__rxfree(buf);
 		rq->done(rq->donearg);
-		pthread_cond_destroy(&rq->cv);
-		free(rq);
+		rq_destroy(rq);
 		return;
 	}
 	finish(rq, 0, buf, len);
@@ -127,7 +150,28 @@ p9__hangup(struct p9_session *s, int err)
 void
 p9__hangup_why(struct p9_session *s, int err, const char *why)
 {
+	p9__tr_hangup(s, NULL, err, why);
+}
+
+/*
+ * tr ended (NULL: whichever is current).  A transport that a reconnect
+ * has already replaced is ignored: its reader, or a sender that took it
+ * before the loss, may notice the end only now.
+ */
+void
+p9__tr_hangup(struct p9_session *s, struct p9_transport *tr, int err,
+    const char *why)
+{
 	pthread_mutex_lock(&s->lk);
+	if (tr && s->rc && tr != s->tr) {
+		pthread_mutex_unlock(&s->lk);
+		return;
+	}
+	/* with reconnect, the requests wait for the next connection */
+	if (!s->dead && s->rc && p9__recon_lost(s) == 0) {
+		pthread_mutex_unlock(&s->lk);
+		return;
+	}
 	if (!s->dead) {
 		s->dead = err ? err : -ECONNRESET;
 		snprintf(s->why, sizeof s->why, "%s",
@@ -142,8 +186,7 @@ p9__hangup_why(struct p9_session *s, int err, const char *why)
 		if (rq->done) {
 			/* detached: nobody waits, so finish it here */
 			rq->done(rq->donearg);
-			pthread_cond_destroy(&rq->cv);
-			free(rq);
+			rq_destroy(rq);
 		} else
 			finish(rq, s->dead, NULL, 0);
 	}
@@ -152,6 +195,7 @@ p9__hangup_why(struct p9_session *s, int err, const char *why)
 		s->vreq = NULL;
 	}
 	pthread_cond_broadcast(&s->tagcv);
+	pthread_cond_broadcast(&s->backcv);
 	pthread_mutex_unlock(&s->lk);
 }
 
@@ -162,14 +206,36 @@ deaderr(struct p9_session *s, int err)
 	    s->why[0] ? s->why : strerror(-err));
 }
 
+static int send_req(struct p9_session *s, struct p9_fcall *t,
+    struct p9_req **rqp, int restore);
+
 int
 p9_send(struct p9_session *s, struct p9_fcall *t, struct p9_req **rqp)
+{
+	return send_req(s, t, rqp, 0);
+}
+
+int
+p9__send_restore(struct p9_session *s, struct p9_fcall *t,
+    struct p9_req **rqp)
+{
+	return send_req(s, t, rqp, 1);
+}
+
+/*
+ * restore: a message of the reconnect thread, on the reserved tag (or
+ * NOTAG), past the gate that holds everyone else while the session is away.
+ */
+static int
+send_req(struct p9_session *s, struct p9_fcall *t, struct p9_req **rqp,
+    int restore)
 {
 	struct p9_req *rq;
 	uint8_t small[512], *hd = small;
 	size_t size, payload = 0;
 	ssize_t n;
 	struct iovec iov[2];
+	struct p9_transport *tr;
 	int err;
 
 	size = p9_size(t, s->dialect);
@@ -192,15 +258,29 @@ p9_send(struct p9_session *s, struct p9_fcall *t, struct p9_req **rqp)
 	pthread_cond_init(&rq->cv, NULL);
 
 	pthread_mutex_lock(&s->lk);
+	if (s->rc && !restore && (err = p9__recon_gate(s)) != 0) {
+		pthread_mutex_unlock(&s->lk);
+		goto fail;
+	}
 	if (t->type == P9_Tversion) {
 		t->tag = P9_NOTAG;
 		if (s->vreq)
 			s->dead = s->dead ? s->dead : -EBUSY;
+	} else if (restore) {
+		t->tag = (uint16_t)s->rtag;
 	} else {
 		while (!s->dead && s->nfree == 0)
 			pthread_cond_wait(&s->tagcv, &s->lk);
-		if (!s->dead)
-			t->tag = s->freetags[--s->nfree];
+		/*
+		 * The tag free longest: a server that answers a tag twice, or
+		 * after its Rflush, then hits no request (the reply is a stray)
+		 * instead of the next one, which would take its data.
+		 */
+		if (!s->dead) {
+			t->tag = s->freetags[s->taghead];
+			s->taghead = (s->taghead + 1) % s->maxtag;
+			s->nfree--;
+		}
 	}
 	if ((err = s->dead) != 0) {
 		pthread_mutex_unlock(&s->lk);
@@ -227,15 +307,31 @@ p9_send(struct p9_session *s, struct p9_fcall *t, struct p9_req **rqp)
 	}
 	iov[0] = (struct iovec){ hd, (size_t)n };
 	iov[1] = (struct iovec){ (void *)t->data, payload };
+	if (s->rc && !restore) {
+		/* kept to be sent again on the next connection; no lock:
+		 * only the reconnect thread reads it, once the session is
+		 * away, and a failed copy only means it isn't resent */
+		if ((rq->hdr = malloc((size_t)n)) != NULL) {
+			memcpy(rq->hdr, hd, (size_t)n);
+			rq->hlen = (size_t)n;
+			rq->payload = t->data;
+			rq->plen = payload;
+		}
+	}
 	if (s->trace)
 		s->trace(s->tracearg, iov, payload ? 2 : 1);
-	err = s->tr->ops->send(s->tr, iov, payload ? 2 : 1);
+	pthread_mutex_lock(&s->lk);
+	rq->seq = ++s->seq;
+	tr = s->tr;
+	pthread_mutex_unlock(&s->lk);
+	err = tr->ops->send(tr, iov, payload ? 2 : 1);
 	if (hd != small)
 		free(hd);
 	if (err < 0) {
-		/* a failed send leaves the stream unusable: end the session */
-		p9__hangup(s, err);
-		s->tr->ops->shutdown(s->tr);
+		/* a failed send leaves the stream unusable: end the session
+		 * (or, with reconnect, this connection) */
+		tr->ops->shutdown(tr);
+		p9__tr_hangup(s, tr, err, NULL);
 	}
 	*rqp = rq;	/* p9_wait reports any error */
 	return 0;
@@ -267,6 +363,35 @@ p9__rpc_err(struct p9_session *s, const struct p9_fcall *r)
 	return 0;
 }
 
+/*
+ * Wait for the reply to the Tflush rq, FLUSHWAIT seconds at most.  A
+ * server answers Tflush as soon as the flushed request is over; one that
+ * stays silent that long is not answering at all, and the session ends:
+ * every waiter then fails at once instead of hanging (a FUSE request
+ * whose process was killed keeps it in uninterruptible sleep until
+ * answered).  Called and returns with s->lk held.
+ */
+static void
+flushwait(struct p9_session *s, struct p9_req *rq)
+{
+	struct timespec dl;
+	char why[64];
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += FLUSHWAIT;
+	while (rq->state != RQ_DONE)
+		if (pthread_cond_timedwait(&rq->cv, &s->lk, &dl) == ETIMEDOUT)
+			break;
+	if (rq->state == RQ_DONE)
+		return;
+	pthread_mutex_unlock(&s->lk);
+	snprintf(why, sizeof why, "the server did not answer Tflush in %d s",
+	    FLUSHWAIT);
+	p9__hangup_why(s, -ETIMEDOUT, why);
+	s->tr->ops->shutdown(s->tr);
+	pthread_mutex_lock(&s->lk);
+}
+
 /* Wait for rq's reply and decode it; rq stays allocated. */
 static int
 collect(struct p9_req *rq, struct p9_reply *r)
@@ -277,6 +402,8 @@ collect(struct p9_req *rq, struct p9_reply *r)
 	int err;
 
 	pthread_mutex_lock(&s->lk);
+	if (rq->t.type == P9_Tflush)
+		flushwait(s, rq);
 	while (rq->state != RQ_DONE)
 		pthread_cond_wait(&rq->cv, &s->lk);
 	pthread_mutex_unlock(&s->lk);
@@ -307,8 +434,7 @@ collect(struct p9_req *rq, struct p9_reply *r)
 static void
 req_free(struct p9_req *rq)
 {
-	pthread_cond_destroy(&rq->cv);
-	free(rq);
+	rq_destroy(rq);
 }
 
 int
@@ -621,9 +747,20 @@ attach(struct p9_session *s, const struct p9_opts *o)
  * Run a session over tr (which it owns from now on, failing or not):
  * start receiving, negotiate the version, attach.
  */
+static int run(struct p9_transport *tr, const struct p9_opts *o,
+    struct p9_session **sp, const char *addr);
+
 int
 p9__session_run(struct p9_transport *tr, const struct p9_opts *o,
     struct p9_session **sp)
+{
+	return run(tr, o, sp, NULL);
+}
+
+/* addr: where to dial again if o->reconnect (sockets only) */
+static int
+run(struct p9_transport *tr, const struct p9_opts *o,
+    struct p9_session **sp, const char *addr)
 {
 	struct p9_opts def;
 	struct p9_session *s;
@@ -641,6 +778,7 @@ p9__session_run(struct p9_transport *tr, const struct p9_opts *o,
 	}
 	pthread_mutex_init(&s->lk, NULL);
 	pthread_cond_init(&s->tagcv, NULL);
+	pthread_cond_init(&s->backcv, NULL);
 	pthread_mutex_init(&s->fidlk, NULL);
 	s->fids.next = s->fids.prev = &s->fids;
 	s->tr = tr;
@@ -656,11 +794,21 @@ p9__session_run(struct p9_transport *tr, const struct p9_opts *o,
 		p9_session_close(s);
 		return -ENOMEM;
 	}
-	/* tags 0..n-1, as many as the transport can carry at once */
+	/* tags 0..n-1, as many as the transport can carry at once; with
+	 * reconnect the last is kept for restoring a connection */
 	for (unsigned i = 0; i < s->maxtag; i++)
-		s->freetags[s->nfree++] = (uint16_t)(s->maxtag - 1 - i);
+		s->freetags[s->nfree++] = (uint16_t)i;
 	if (tr->maxreq && tr->maxreq < s->maxtag)
 		s->nfree = tr->maxreq;
+	s->rtag = s->maxtag;		/* none */
+	if (addr && o->reconnect) {
+		if (p9__recon_init(s, addr, o) != 0) {
+			p9_session_close(s);
+			return -ENOMEM;
+		}
+		s->rtag = s->nfree - 1;
+		s->nfree--;
+	}
 	if ((o->trace && (err = p9_trace_file(s, o->trace)) != 0) ||
 	    (err = tr->ops->start(tr)) != 0 ||
 	    (err = negotiate(s, o)) != 0 || (err = attach(s, o)) != 0) {
@@ -699,7 +847,9 @@ p9_dial(const char *addr, const struct p9_opts *o, struct p9_session **sp)
 	}
 	if (err)
 		return err;
-	return p9_session_fd(rfd, wfd, o, sp);
+	if ((err = p9__sock_open(rfd, wfd, &tr)) != 0)
+		return err;
+	return run(tr, o, sp, addr);
 }
 
 void
@@ -707,12 +857,27 @@ p9_session_close(struct p9_session *s)
 {
 	if (s == NULL)
 		return;
+	/* no more waiting for a connection: calls fail from now on */
+	pthread_mutex_lock(&s->lk);
+	s->closing = 1;
+	pthread_cond_broadcast(&s->backcv);
+	pthread_mutex_unlock(&s->lk);
+	if (s->rc && s->away) {
+		/* the root's Tclunk can't go, and the waiters must end */
+		p9__recon_close(s);
+		p9__hangup_why(s, -ECONNRESET, "the session was closed while "
+		    "the server was away");
+	}
 	if (s->root)
 		p9_fid_put(s->root);
+	p9__recon_close(s);
 	if (s->tr) {
 		s->tr->ops->shutdown(s->tr);
 		s->tr->ops->destroy(s->tr);
 	}
+	for (unsigned i = 0; i < s->nretired; i++)
+		s->retired[i]->ops->destroy(s->retired[i]);
+	free(s->retired);
 	if (s->trace)
 		p9__trace_close(s->tracearg);
 	while (s->fids.next != &s->fids) {
@@ -730,8 +895,35 @@ p9_session_close(struct p9_session *s)
 	free(s->freetags);
 	pthread_mutex_destroy(&s->lk);
 	pthread_cond_destroy(&s->tagcv);
+	pthread_cond_destroy(&s->backcv);
 	pthread_mutex_destroy(&s->fidlk);
 	free(s);
+}
+
+void
+p9_session_abort(struct p9_session *s, const char *why)
+{
+	struct p9_transport *tr;
+
+	pthread_mutex_lock(&s->lk);
+	if (s->rc)
+		p9__recon_stop(s);	/* no reconnection from now on */
+	tr = s->tr;
+	pthread_mutex_unlock(&s->lk);
+	p9__hangup_why(s, -ECONNABORTED, why);
+	/* the reader (and a reconnection under way) see the end */
+	tr->ops->shutdown(tr);
+}
+
+unsigned
+p9_session_reconnects(struct p9_session *s)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&s->lk);
+	n = s->reconnects;
+	pthread_mutex_unlock(&s->lk);
+	return n;
 }
 
 enum p9_dialect

@@ -47,6 +47,12 @@ struct p9_req {
 	/* a detached request: nobody waits; done() runs at its reply */
 	void			(*done)(void *);
 	void			*donearg;
+	/* with reconnect: the message as sent, to send it again */
+	uint8_t			*hdr;
+	size_t			 hlen;
+	const void		*payload;	/* a Twrite's data (caller's) */
+	size_t			 plen;
+	unsigned long		 seq;		/* order of sending */
 };
 
 struct p9_fid {
@@ -71,8 +77,8 @@ struct p9_session {
 	pthread_cond_t		 tagcv;		/* a tag was freed */
 	struct p9_req		**tags;		/* maxtag slots */
 	struct p9_req		*vreq;		/* the Tversion (NOTAG) */
-	uint16_t		*freetags;
-	unsigned		 maxtag, nfree;
+	uint16_t		*freetags;	/* a queue: taghead, nfree */
+	unsigned		 maxtag, nfree, taghead;
 	int			 dead;		/* negative errno once down */
 	struct p9_req		 held;		/* in tags[]: reserved till Rflush */
 	unsigned long		 strays;	/* replies to no request */
@@ -89,6 +95,20 @@ struct p9_session {
 	unsigned		 nfidfree, fidcap, nfids;
 	uint32_t		*fidres;	/* reserved, >= nextfid */
 	unsigned		 nfidres;
+
+	/* reconnect (reconnect.c), all under lk */
+	struct p9__recon	*rc;		/* NULL: a lost connection ends it */
+	int			 away;		/* lost, being made again */
+	int			 tr_failed;	/* the current transport ended */
+	int			 closing;	/* p9_session_close has begun */
+	pthread_cond_t		 backcv;	/* away ended (or the session) */
+	unsigned		 rtag;		/* the restoring requests' tag */
+	unsigned		 reconnects;
+	unsigned long		 seq;
+	/* transports replaced by a reconnect: shut down, freed at close
+	 * (a sender may still hold one) */
+	struct p9_transport	**retired;
+	unsigned		 nretired;
 };
 
 /* received-message buffers (rxbuf.c) */
@@ -103,6 +123,8 @@ void	p9__rxfree(uint8_t *buf);
 void	p9__deliver(struct p9_session *s, uint8_t *buf, size_t len);
 void	p9__hangup(struct p9_session *s, int err);
 void	p9__hangup_why(struct p9_session *s, int err, const char *why);
+void	p9__tr_hangup(struct p9_session *s, struct p9_transport *tr, int err,
+	    const char *why);
 /* the size a received message may have right now */
 uint32_t p9__rxlimit(struct p9_session *s);
 
@@ -115,14 +137,37 @@ int	p9__dial_fds(const char *addr, int timeout_ms, int *rfd, int *wfd);
 int	p9__virtio_dial(const char *addr, const struct p9_opts *o,
 	    struct p9_transport **tp);
 
+/* reconnect (reconnect.c) */
+struct p9__recon;
+int	p9__recon_init(struct p9_session *s, const char *addr,
+	    const struct p9_opts *o);
+int	p9__recon_gate(struct p9_session *s);	/* s->lk held */
+int	p9__recon_lost(struct p9_session *s);	/* s->lk held */
+void	p9__recon_close(struct p9_session *s);
+void	p9__recon_stop(struct p9_session *s);	/* s->lk held */
+/* f is being clunked: did the server forget it with a lost connection?
+ * (Then no Tclunk is sent, and a restore will not walk it again.) */
+int	p9__recon_forgot(struct p9_fid *f);
+/* send on the reserved tag, past the gate (restoring a connection) */
+int	p9__send_restore(struct p9_session *s, struct p9_fcall *t,
+	    struct p9_req **rqp);
+/* end rq (tag) with err: its waiter wakes, or a detached one is freed;
+ * s->lk held */
+void	p9__req_end(struct p9_session *s, struct p9_req *rq, uint16_t tag,
+	    int err);
+
 /* tracing (lib/trace/) */
 void	p9__set_trace(struct p9_session *s,
 	    void (*fn)(void *, const struct iovec *, int), void *arg);
 void	p9__trace_close(void *arg);
+void	p9__trace_reconnect(void *arg);	/* a new connection begins */
 
 /* fids (fid.c) */
 struct p9_fid *p9__fid_new(struct p9_session *s);
 void	p9__fid_setpath(struct p9_fid *f, const char *base, const char *rel);
+/* Did a request that makes a fid fail with err without telling whether
+   the server made it?  (Then the fid is clunked all the same.) */
+int	p9__unsure(int err);
 int	p9__rpc0(struct p9_session *s, struct p9_fcall *t);
 int	p9__send_detached(struct p9_session *s, struct p9_fcall *t,
 	    void (*done)(void *), void *arg);

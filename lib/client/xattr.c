@@ -37,6 +37,7 @@ xwalk(struct p9_fid *f, const char *name, struct p9_fid **xf, uint64_t *size)
 	t.newfid = x->num;
 	t.name = p9__str(name);
 	if ((err = p9_rpc(f->s, &t, &r)) != 0) {
+		x->live = p9__unsure(err);
 		p9_fid_put(x);
 		return err;
 	}

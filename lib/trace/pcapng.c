@@ -366,6 +366,18 @@ p9_trace_file(struct p9_session *s, const char *path)
 	return 0;
 }
 
+/* The session dialled again: the rest is a new connection in the file. */
+void
+p9__trace_reconnect(void *arg)
+{
+	struct sesstrace *t = arg;
+	unsigned c;
+
+	p9_pcapng_end(t->w, t->conn);
+	if ((c = p9_pcapng_conn(t->w)) != 0)
+		t->conn = c;
+}
+
 /* Called by p9_session_close. */
 void
 p9__trace_close(void *arg)

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -172,9 +173,12 @@ reader(void *arg)
 		size = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 |
 		    (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
 		if (size < 7 || size > p9__rxlimit(s)) {
+			char why[64];
+
 			/* framing is lost: nothing after this can be trusted */
-			err = -EBADMSG;
-			p9__hangup_why(s, err, "reply size outside 7..msize");
+			snprintf(why, sizeof why, "reply size %u outside "
+			    "7..msize %u", size, p9__rxlimit(s));
+			p9__tr_hangup(s, &k->tr, -EBADMSG, why);
 			return NULL;
 		}
 		if ((buf = p9__rxbuf(s->pool, size)) == NULL) {
@@ -188,7 +192,7 @@ reader(void *arg)
 		}
 		p9__deliver(s, buf, size);
 	}
-	p9__hangup_why(s, err, err == -ECONNRESET ?
+	p9__tr_hangup(s, &k->tr, err, err == -ECONNRESET ?
 	    "connection closed by the server" : NULL);
 	return NULL;
 }

@@ -158,4 +158,14 @@ void	fs_init(void *, struct fuse_conn_info *);
 void	give_to_caller(fuse_req_t req, struct p9_fid *f, struct p9_stbuf *st);
 extern const struct fuse_lowlevel_ops fs_ops;
 
+/*
+ * stats.c: the status line SIGUSR1 prints.  Every error reply goes
+ * through stats_reply_err, which counts it by errno.
+ */
+void	stats_block(void);
+void	stats_start(void);
+void	stats_stop(void);
+int	stats_reply_err(fuse_req_t req, int err);
+#define fuse_reply_err(req, err)	stats_reply_err(req, err)
+
 #endif

@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <pwd.h>
 #include <grp.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 
 #include "9pfuse.h"
 
@@ -60,13 +62,57 @@ fill_entry(struct node *n, const struct p9_stbuf *b,
 	return 0;
 }
 
-/* A library error as a file system call should see it. */
+/*
+ * Say why an operation failed with EIO, which tells the program nothing:
+ * on stderr (syslog once in the background), each reason once in a row,
+ * so that a dead server is one line, not one per request; a server that
+ * keeps sending bad replies gets 100 lines.  The text is the failed
+ * call's (p9_errstr, per thread).
+ */
+static void
+say(const char *why)
+{
+	if (cfg.foreground)
+		fprintf(stderr, "9pfuse: %s: %s\n", cfg.mnt, why);
+	else
+		syslog(LOG_ERR, "%s: %s", cfg.mnt, why);
+}
+
+static void
+tell(int lost)
+{
+	static pthread_mutex_t lk = PTHREAD_MUTEX_INITIALIZER;
+	static char last[256];
+	static unsigned bad;
+	const char *why = p9_errstr();
+
+	pthread_mutex_lock(&lk);
+	if (strcmp(why, last) != 0 && (lost || bad <= 100)) {
+		snprintf(last, sizeof last, "%s", why);
+		if (lost || ++bad <= 100)
+			say(why);
+		else
+			say("more bad replies: not shown");
+	}
+	pthread_mutex_unlock(&lk);
+}
+
+/*
+ * A library error as a file system call should see it.  Once the session
+ * is down, whatever ended it (a reset, a malformed frame, a server that
+ * stopped answering) is EIO, as with v9fs.
+ */
 int
 errno_of(int err)
 {
+	if (err < 0 && err == p9_session_error(sess)) {
+		tell(1);
+		return EIO;
+	}
 	switch (-err) {
 	case EPROTO: case EBADMSG: case EMSGSIZE: case ECONNRESET:
 	case EPIPE: case ENOTCONN: case ESHUTDOWN:
+		tell(0);
 		return EIO;
 	default:
 		return err < 0 ? -err : EIO;

@@ -6,25 +6,86 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "9pfuse.h"
 
 struct p9_session *sess;
+static pid_t child;
+
+/*
+ * The end of the FUSE session (unmounted, or SIGINT/SIGTERM) waits for
+ * every worker thread.  One still waiting on the server (a hard mount
+ * whose server is away, a server that stopped answering) would hold
+ * 9pfuse up forever, with nobody left to use its answer: two seconds
+ * after the end, the 9P session is aborted, which fails such calls.
+ */
+struct watch {
+	struct fuse_session	*se;
+	pthread_mutex_t		 lk;
+	pthread_cond_t		 cv;
+	int			 done;	/* the loop has returned */
+	int			 aborted;
+};
+
+static void *
+watcher(void *arg)
+{
+	struct watch *w = arg;
+	struct timespec dl;
+
+	pthread_mutex_lock(&w->lk);
+	while (!w->done && !fuse_session_exited(w->se)) {
+		clock_gettime(CLOCK_REALTIME, &dl);
+		dl.tv_nsec += 100000000;
+		if (dl.tv_nsec >= 1000000000) {
+			dl.tv_sec++;
+			dl.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&w->cv, &w->lk, &dl);
+	}
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 2;
+	while (!w->done)
+		if (pthread_cond_timedwait(&w->cv, &w->lk, &dl) == ETIMEDOUT)
+			break;
+	if (!w->done) {
+		w->aborted = 1;
+		pthread_mutex_unlock(&w->lk);
+		p9_session_abort(sess, "unmounted while calls were waiting "
+		    "for the server");
+		return NULL;
+	}
+	pthread_mutex_unlock(&w->lk);
+	return NULL;
+}
+
+/* A signal that ends the parent before the mount is up ends the child. */
+static void
+stop_child(int sig)
+{
+	kill(child, SIGTERM);
+	_exit(128 + sig);
+}
 
 /*
  * Fork now; the parent waits for the child's word: an empty message once
  * mounted, or the error text.  The session's threads are created after
- * the fork, in the child.
+ * the fork, in the child.  The child is in a session of its own, so a
+ * Control-C or a SIGTERM for the parent (mount(8) given up on a server
+ * that never answers) is passed on; signals ignored stay ignored.
  */
 static int
 background(void)
 {
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	int p[2];
 	char msg[512];
 	ssize_t n;
@@ -35,6 +96,10 @@ background(void)
 	if ((pid = fork()) < 0)
 		err(1, "fork");
 	if (pid > 0) {
+		child = pid;
+		for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+			if (signal(sigs[i], stop_child) == SIG_IGN)
+				signal(sigs[i], SIG_IGN);
 		close(p[1]);
 		n = read(p[0], msg, sizeof msg - 1);
 		if (n == 0 || n < 0)
@@ -121,6 +186,7 @@ main(int argc, char **argv)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
+	stats_block();		/* before the session's threads */
 	cfg.p9.trace = cfg.trace;
 	if (p9_dial(cfg.addr, &cfg.p9, &sess) != 0) {
 		report(fd, "%s: %s", cfg.addr, p9_errstr());
@@ -149,12 +215,36 @@ main(int argc, char **argv)
 	report(fd, "ok");
 	if (fd >= 0)
 		detach_stdio();
+	stats_start();		/* SIGUSR1: the status line */
 	lc = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_max_threads(lc, 64);
 	fuse_loop_cfg_set_idle_threads(lc, 16);
+	struct watch w = { .se = se, .lk = PTHREAD_MUTEX_INITIALIZER,
+	    .cv = PTHREAD_COND_INITIALIZER };
+	pthread_t wt;
+	int watching = pthread_create(&wt, NULL, watcher, &w) == 0;
+
 	/* libfuse returns the number of a signal that stopped it: success */
 	if ((rc = fuse_session_loop_mt(se, lc)) < 0)
 		fprintf(stderr, "9pfuse: %s: %s\n", cfg.mnt, strerror(-rc));
+	if (watching) {
+		pthread_mutex_lock(&w.lk);
+		w.done = 1;
+		pthread_cond_signal(&w.cv);
+		pthread_mutex_unlock(&w.lk);
+		pthread_join(wt, NULL);
+	}
+	if (w.aborted)
+		fprintf(stderr, "9pfuse: %s: calls still waiting for the server "
+		    "at the end were failed\n", cfg.mnt);
+	else if (p9_session_error(sess) != 0) {
+		struct p9_stbuf st;
+
+		/* the server went away while mounted: say why, if not yet
+		   said (a call on a dead session fails with the reason) */
+		errno_of(p9_getattr(p9_session_root(sess), &st));
+	}
+	stats_stop();
 	fuse_loop_cfg_destroy(lc);
 	fuse_session_unmount(se);
 	fuse_remove_signal_handlers(se);

@@ -139,6 +139,10 @@ one_opt(char *o, struct fuse_args *fa)
 		cfg.noxattr = 1;
 	else if (strcmp(o, "poll") == 0 && !v)
 		cfg.p9.poll = 1;
+	else if (strcmp(o, "reconnect") == 0 && !v)
+		cfg.p9.reconnect = 1;
+	else if (strcmp(o, "timeout") == 0 && v)
+		cfg.p9.timeout_s = (int)num(o, v, 86400);
 	else if (strcmp(o, "ro") == 0 && !v) {
 		cfg.ro = 1;
 		fuse_opt_add_arg(fa, "-oro");

@@ -26,7 +26,7 @@ setup() {
 }
 
 teardown() {
-	[ -S "$BATS_TEST_TMPDIR/tmux.sock" ] && tm kill-server 2>/dev/null
+	[ -S "$(tm_sock)" ] && tm kill-server 2>/dev/null
 	stop_pid "${SRV_PID:-}"
 	# sanitizer reports of programs run in the terminal land here
 	if ls "$BATS_TEST_TMPDIR"/asan.* >/dev/null 2>&1; then
@@ -37,7 +37,13 @@ teardown() {
 
 # ---- the pseudo-terminal: one tmux server per test ---------------------------
 
-tm() { tmux -S "$BATS_TEST_TMPDIR/tmux.sock" -f /dev/null "$@"; }
+# Each terminal has a tmux server of its own: a new server on the socket
+# of one just killed can fail ("server exited unexpectedly") while the
+# old one is still going away.
+TM_N=0
+tm_sock() { echo "$BATS_TEST_TMPDIR/tmux.$TM_N.sock"; }
+tm() { tmux -S "$(tm_sock)" -f /dev/null "$@"; }
+tm_kill() { tm kill-server; TM_N=$((TM_N + 1)); }
 
 # tm_run CMD: run CMD in a 200x50 terminal; its exit status goes to
 # $T/status when it ends, its sanitizer reports (if any) to $T/asan.*
@@ -115,7 +121,7 @@ qid() { printf '%016x' "$(stat -c %i "$1")"; }
 	type_line "exit"
 	[ "$(tm_exit)" = 0 ]
 	[ "$(cat "$XDG_STATE_HOME/9pctl/history")" = "$(printf 'pwd\ncd subdir\npwd\nexit')" ]
-	tm kill-server
+	tm_kill
 	rm -f "$T/status"
 	tm_run "$CTL -a $ADDR -A $EXPORT shell"
 	tm_wait "^9pctl:/>$"
@@ -228,7 +234,7 @@ qid() { printf '%016x' "$(stat -c %i "$1")"; }
 	tr '\r' '\n' <"$T/pane.log" | grep -aE "^big +[0-9]+%  [0-9.]+ MiB / 160.0 MiB  [0-9.]+ MiB/s  ETA [0-9]+:[0-9]{2}"
 	tr '\r' '\n' <"$T/pane.log" | grep -aE "^big  100%  160.0 MiB / 160.0 MiB  [0-9.]+ MiB/s  in [0-9]+:[0-9]{2}"
 	# in the shell, put too
-	tm kill-server
+	tm_kill
 	rm -f "$T/status" "$T/pane.log"
 	tm_run "$CTL -a $ADDR -A $EXPORT -m 4096"
 	tm pipe-pane -o "cat >>'$T/pane.log'"

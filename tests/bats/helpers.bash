@@ -123,13 +123,16 @@ mount_9pfuse() {
 # to call on something that is not mounted (teardown).
 umount_9pfuse() {
 	local mnt=$1
-	[ -d "$mnt" ] || return 0
-	if mountpoint -q "$mnt"; then
+	# not [ -d ]: see below
+	grep -q " $mnt fuse" /proc/mounts || [ -e "$mnt.log" ] || return 0
+	# /proc/mounts, not mountpoint(1): a stat of a mount whose server is
+	# away waits (reconnect) or fails
+	if grep -q " $mnt fuse" /proc/mounts; then
 		for _ in $(seq 50); do
 			fusermount3 -u "$mnt" 2>/dev/null && break
 			sleep 0.1
 		done
-		mountpoint -q "$mnt" && fusermount3 -uz "$mnt"
+		! grep -q " $mnt fuse" /proc/mounts || fusermount3 -uz "$mnt"
 	fi
 	[ -e "$mnt.log" ] || return 0
 	for _ in $(seq 300); do

@@ -20,6 +20,8 @@ struct srv {
 	uint32_t	msize;		/* 0: echo the request's */
 	void		(*script)(struct srv *);
 	pthread_t	th;
+	uint32_t	newfid;		/* bad_walk: the walk's newfid */
+	int		clunked;	/* ... was clunked next */
 };
 
 static int
@@ -217,6 +219,68 @@ huge_size(struct srv *s)
 	bad[5] = (uint8_t)t.tag;
 	srv_raw(s, bad, sizeof bad);
 	sleep(1);
+}
+
+/* The reply to a freed tag comes again, just before the next reply. */
+static void
+dup_after(struct srv *s)
+{
+	static uint8_t b[4096];
+	struct p9_fcall t, r;
+	uint16_t first;
+
+	if (srv_recv(s, &t, b) != 0)
+		return;
+	first = t.tag;
+	r = (struct p9_fcall){ .type = P9_Rclunk, .tag = first };
+	srv_send(s, &r);
+	if (srv_recv(s, &t, b) != 0)
+		return;
+	r = (struct p9_fcall){ .type = P9_Rclunk, .tag = first };
+	srv_send(s, &r);	/* for a tag now free: a stray */
+	r = (struct p9_fcall){ .type = P9_Rread, .tag = t.tag, .count = 2,
+	    .data = (const uint8_t *)"ok" };
+	srv_send(s, &r);
+}
+
+/* A Tread and its Tflush, never answered (the server hangs). */
+static void
+mute(struct srv *s)
+{
+	static uint8_t b[2][4096];
+	struct p9_fcall t;
+
+	if (srv_recv(s, &t, b[0]) != 0 || srv_recv(s, &t, b[1]) != 0)
+		return;
+	/* until the client gives up and closes */
+	while (srv_recv(s, &t, b[0]) == 0)
+		;
+}
+
+/* A walk whose reply is cut short; then whatever comes. */
+static void
+bad_walk(struct srv *s)
+{
+	static uint8_t b[4096];
+	struct p9_fcall t, r;
+	/* Rwalk nwqid 1, and no qid */
+	uint8_t bad[9] = { 9, 0, 0, 0, P9_Rwalk, 0, 0, 1, 0 };
+
+	if (srv_recv(s, &t, b) != 0)
+		return;
+	s->newfid = t.newfid;
+	bad[5] = (uint8_t)t.tag;
+	bad[6] = (uint8_t)(t.tag >> 8);
+	srv_raw(s, bad, sizeof bad);
+	for (int first = 1; srv_recv(s, &t, b) == 0; first = 0) {
+		if (first && t.type == P9_Tclunk && t.fid == s->newfid)
+			s->clunked = 1;
+		r = (struct p9_fcall){ .type = (uint8_t)(t.type + 1),
+		    .tag = t.tag };
+		if (t.type == P9_Twalk)
+			r.nwqid = t.nwname;
+		srv_send(s, &r);
+	}
 }
 
 static void
@@ -488,6 +552,45 @@ main(void)
 	ok(p9_rpc(s, &t, &r) == -EBADMSG && strstr(p9_errstr(), "size"),
 	    "a reply larger than msize kills the session: %s", p9_errstr());
 	finish(&srv, s);
+
+	/* a reply repeated for a freed tag is a stray, not the next reply */
+	srv = (struct srv){ .script = dup_after };
+	s = start(&srv, &o, &err);
+	t = (struct p9_fcall){ .type = P9_Tclunk, .fid = 9 };
+	ok(p9_rpc(s, &t, &r) == 0, "Rclunk");
+	p9_reply_free(&r);
+	t = (struct p9_fcall){ .type = P9_Tread, .fid = 9, .count = 10 };
+	err = p9_rpc(s, &t, &r);
+	ok(err == 0 && r.f.count == 2 && !memcmp(r.f.data, "ok", 2),
+	    "the next request gets its own reply, not a stale one for the "
+	    "tag freed just before (%s)", err ? p9_errstr() : "ok");
+	if (err == 0)
+		p9_reply_free(&r);
+	finish(&srv, s);
+
+	/* a server that does not answer Tflush is taken for dead */
+	srv = (struct srv){ .script = mute };
+	s = start(&srv, &o, &err);
+	t = (struct p9_fcall){ .type = P9_Tread, .fid = 1, .count = 3 };
+	p9_send(s, &t, &rq[0]);
+	err = p9_cancel(rq[0]);
+	ok(err == -ETIMEDOUT && strstr(p9_errstr(), "did not answer Tflush"),
+	    "Tflush unanswered for 5 s ends the session: %s", p9_errstr());
+	is(p9_wait(rq[0], &r), -ETIMEDOUT, "the flushed call fails too");
+	t = (struct p9_fcall){ .type = P9_Tclunk, .fid = 9 };
+	ok(p9_rpc(s, &t, &r) == -ETIMEDOUT, "and every later call at once");
+	finish(&srv, s);
+
+	/* a walk with a malformed reply: its newfid is clunked all the same */
+	srv = (struct srv){ .script = bad_walk };
+	s = start(&srv, &o, &err);
+	ok(p9_walk(p9_session_root(s), "a", &f) == -EBADMSG,
+	    "a cut short Rwalk fails the walk: %s", p9_errstr());
+	ok(p9_walk(p9_session_root(s), "b", &f) == 0, "the next walk works");
+	p9_fid_put(f);
+	finish(&srv, s);
+	ok(srv.clunked, "the first walk's newfid, which the server may hold, "
+	    "is clunked before its number is used again");
 
 	/* p9_readall keeps several Treads in flight, delivers in order */
 	p9_opts_init(&o);
