@@ -59,6 +59,14 @@ struct node {
 	struct lock	*locks;		/* under llk */
 	struct p9_fid	*lockfid;	/* holds the server lock; under llk */
 	short		 srvtype;	/* F_UNLCK, F_RDLCK or F_WRLCK held */
+	/* xattr names the server said it lacks, kept as long as attributes
+	   (see xneg_* in io.c); under lk */
+	struct xneg {
+		char		 name[32];
+		double		 until;		/* CLOCK_MONOTONIC seconds */
+	}		 xneg[4];
+	unsigned	 xnext;
+	unsigned	 xgen;		/* bumped when the list is forgotten */
 };
 
 struct fh {

@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <time.h>
 
 #include "9pfuse.h"
 
@@ -450,20 +451,100 @@ xattr_off(fuse_req_t req)
 	return 0;
 }
 
+/*
+ * Absent xattrs, remembered per node for as long as attributes are
+ * (cache=readahead, loose, fscache): the kernel asks for
+ * security.capability before every write(2) to a FUSE file and ls -l for
+ * security.selinux on every file, and on most shares the answer is
+ * ENODATA each time.  A setxattr or removexattr through this mount forgets
+ * the node's list; another client's setxattr shows within the timeout,
+ * as its other changes do.
+ */
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+xneg_has(struct node *n, const char *name)
+{
+	double t;
+	int hit = 0;
+
+	if (cfg.attr_timeout <= 0 || strlen(name) >= sizeof n->xneg[0].name)
+		return 0;
+	t = mono();
+	pthread_mutex_lock(&n->lk);
+	for (size_t i = 0; i < sizeof n->xneg / sizeof n->xneg[0]; i++)
+		if (n->xneg[i].until > t && !strcmp(n->xneg[i].name, name))
+			hit = 1;
+	pthread_mutex_unlock(&n->lk);
+	return hit;
+}
+
+static unsigned
+xneg_gen(struct node *n)
+{
+	unsigned g;
+
+	pthread_mutex_lock(&n->lk);
+	g = n->xgen;
+	pthread_mutex_unlock(&n->lk);
+	return g;
+}
+
+/* name is absent, as the server said after xneg_gen gave gen */
+static void
+xneg_add(struct node *n, const char *name, unsigned gen)
+{
+	struct xneg *x;
+
+	if (cfg.attr_timeout <= 0 || strlen(name) >= sizeof n->xneg[0].name)
+		return;
+	pthread_mutex_lock(&n->lk);
+	if (gen == n->xgen) {	/* no set or remove since the question */
+		x = &n->xneg[n->xnext++ % (sizeof n->xneg / sizeof n->xneg[0])];
+		strcpy(x->name, name);
+		x->until = mono() + cfg.attr_timeout;
+	}
+	pthread_mutex_unlock(&n->lk);
+}
+
+static void
+xneg_forget(struct node *n)
+{
+	pthread_mutex_lock(&n->lk);
+	memset(n->xneg, 0, sizeof n->xneg);
+	n->xgen++;
+	pthread_mutex_unlock(&n->lk);
+}
+
 static void
 xget(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
+	struct node *nd = node_of(ino);
 	struct p9_fid *f;
-	char *buf = size ? malloc(size) : NULL;
+	char *buf;
+	unsigned gen = xneg_gen(nd);
 	ssize_t n;
 
-	if (size && buf == NULL) {
+	if (*name && xneg_has(nd, name)) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	if ((buf = size ? malloc(size) : NULL) == NULL && size) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	f = node_fid(node_of(ino));
+	f = node_fid(nd);
 	n = p9_xattr_get(f, name, buf, size);
 	p9_fid_put(f);
+	if (n == -ENODATA && *name)
+		xneg_add(nd, name, gen);
 	if (n < 0)
 		fuse_reply_err(req, errno_of((int)n));
 	else if (size == 0)
@@ -509,9 +590,11 @@ fs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}
+	xneg_forget(node_of(ino));
 	f = node_fid(node_of(ino));
 	err = p9_xattr_set(f, name, value, size, flags);
 	p9_fid_put(f);
+	xneg_forget(node_of(ino));
 	fuse_reply_err(req, err ? errno_of(err) : 0);
 }
 
@@ -524,9 +607,11 @@ fs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	GUARD(req);
 	if (xattr_off(req))
 		return;
+	xneg_forget(node_of(ino));
 	f = node_fid(node_of(ino));
 	err = p9_xattr_remove(f, name);
 	p9_fid_put(f);
+	xneg_forget(node_of(ino));
 	fuse_reply_err(req, err ? errno_of(err) : 0);
 }
 
@@ -578,8 +663,18 @@ fs_init(void *ud, struct fuse_conn_info *conn)
 	conn->max_readahead = cfg.max_io;
 	conn->want |= FUSE_CAP_ASYNC_READ | FUSE_CAP_ATOMIC_O_TRUNC |
 	    FUSE_CAP_PARALLEL_DIROPS;
-	if (conn->capable & FUSE_CAP_READDIRPLUS)
+	/*
+	 * Readdirplus hands the kernel each entry's attributes with the
+	 * listing: worth a walk and a getattr per entry only when the kernel
+	 * may keep them.  With timeouts of 0 (cache=none, mmap) it looks every
+	 * name up again when used, and find(1), which needs no attributes,
+	 * would pay for them all.
+	 */
+	if (cfg.entry_timeout > 0 && (conn->capable & FUSE_CAP_READDIRPLUS))
 		conn->want |= FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO;
+	else
+		conn->want &= ~(FUSE_CAP_READDIRPLUS |
+		    FUSE_CAP_READDIRPLUS_AUTO);
 	if (p9_session_dialect(sess) == P9_2000L) {
 		conn->want |= FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS;
 	} else
@@ -591,6 +686,7 @@ fs_init(void *ud, struct fuse_conn_info *conn)
 	}
 	if (cfg.posixacl && (conn->capable & FUSE_CAP_POSIX_ACL))
 		conn->want |= FUSE_CAP_POSIX_ACL;
-	if (cfg.cache == CACHE_NONE || cfg.cache == CACHE_MMAP)
+	if (cfg.cache == CACHE_NONE || cfg.cache == CACHE_MMAP ||
+	    cfg.cache == CACHE_READAHEAD)
 		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
 }

@@ -206,6 +206,22 @@ fields() { stat -c '%n|%F|%s|%b|%f|%u|%g|%h|%i|%t|%T|%x|%y|%z' "$@" | sed 's|^.*
 	diff <(ls "$X") <(ls "$D")
 	diff <(ls -l --time-style=full-iso "$X" | squeeze) \
 	    <(ls -l --time-style=full-iso "$D" | squeeze)
+	# readdirplus is asked for only where attributes are kept
+	# (cache=readahead here; MNT's timeouts are 0): its attributes match
+	m=$BATS_TEST_TMPDIR/m
+	mount_9pfuse "$TCP_ADDR" "$EXPORT" "$m" "cache=readahead,trace=$BATS_TEST_TMPDIR/t.pcapng"
+	diff <(ls -l --time-style=full-iso "$X" | squeeze) \
+	    <(ls -l --time-style=full-iso "$m/t$BATS_TEST_NUMBER" | squeeze)
+	umount_9pfuse "$m"
+	# walked and getattr'd in batches as the listing went (readdirplus),
+	# not one lookup at a time: many in flight at once
+	run "$TRACE9P" -s -r "$BATS_TEST_TMPDIR/t.pcapng"
+	echo "$output" | grep -E '^T(walk|getattr) '
+	[ "$(awk '$1 == "Tgetattr" { print $2 }' <<<"$output")" -ge 10000 ]
+	run "$TRACE9P" -r "$BATS_TEST_TMPDIR/t.pcapng"
+	# a Twalk of an entry sent before the previous one's Rwalk came
+	awk '/ Twalk .* 0:entry-/ { if (prev) n++; prev = 1; next } { prev = 0 }
+	    END { exit !(n > 100) }' <<<"$output"
 	# entries removed meanwhile are gone from a new listing
 	rm "$X"/entry-0*1
 	diff <(ls "$X") <(ls "$D")
@@ -577,6 +593,34 @@ print(os.getxattr(f, "user.once"))
 	# on a folder too
 	setfattr -n user.dir -v d "$D"
 	[ "$(getfattr --only-values -n user.dir "$X")" = d ]
+}
+
+@test "xattrs, cache=loose: absent names are remembered, a set through the mount is seen at once" {
+	command -v setfattr >/dev/null || skip "attr (setfattr) is not installed"
+	m=$BATS_TEST_TMPDIR/m
+	mount_9pfuse "$TCP_ADDR" "$EXPORT" "$m" "cache=loose,trace=$BATS_TEST_TMPDIR/t.pcapng"
+	# the kernel asks for security.capability before every write(2):
+	# the server is asked once, not 200 times
+	dd if=/dev/zero of="$m/t$BATS_TEST_NUMBER/w" bs=4096 count=200 2>/dev/null
+	# an absent name, asked twice, then set through the mount: seen at once
+	run getfattr -n user.late "$m/t$BATS_TEST_NUMBER/w"
+	[[ "$output" == *"No such attribute"* ]]
+	run getfattr -n user.late "$m/t$BATS_TEST_NUMBER/w"
+	[[ "$output" == *"No such attribute"* ]]
+	setfattr -n user.late -v here "$m/t$BATS_TEST_NUMBER/w"
+	[ "$(getfattr --only-values -n user.late "$m/t$BATS_TEST_NUMBER/w")" = here ]
+	setfattr -x user.late "$m/t$BATS_TEST_NUMBER/w"
+	run getfattr -n user.late "$m/t$BATS_TEST_NUMBER/w"
+	[[ "$output" == *"No such attribute"* ]]
+	umount_9pfuse "$m"
+	run "$TRACE9P" -r "$BATS_TEST_TMPDIR/t.pcapng"
+	caps=$(grep -c "Txattrwalk .*name security.capability" <<<"$output")
+	late=$(grep -c "Txattrwalk .*name user.late" <<<"$output")
+	echo "security.capability asked $caps times, user.late $late times"
+	[ "$caps" -ge 1 ] && [ "$caps" -le 3 ]
+	# the first ask; not the second; getfattr --only-values after the set
+	# (its size, then the value); after the remove
+	[ "$late" -eq 4 ]
 }
 
 # ---- locks -------------------------------------------------------------------

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "p9.h"
+#include "fdio.h"
 
 #define NBUCKET		256
 #define MAXFIDS		65536		/* per connection */
@@ -1095,38 +1096,6 @@ logmsg(struct conn *c, const char *dir, const struct p9_fcall *f)
 
 	p9_fmt(line, sizeof line, f, c->d, 16);
 	fprintf(stderr, "p9srv[%u] %s %s\n", c->id, dir, line);
-}
-
-static int
-writen(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
-readn(int fd, uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t got = read(fd, p, n);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			return -1;
-		p += got;
-		n -= (size_t)got;
-	}
-	return 0;
 }
 
 static int
