@@ -243,10 +243,25 @@ walk:
 	free(v);
 }
 
+/*
+ * Take n out of the table (tlk held); it lives on for the kernel's
+ * references until forgotten.
+ */
+static void
+unhash(struct node *n)
+{
+	for (struct node **pp = &hash[n->qpath % NHASH]; *pp; pp = &(*pp)->hnext)
+		if (*pp == n) {
+			*pp = n->hnext;
+			n->hnext = NULL;
+			break;
+		}
+}
+
 void
 node_forget(fuse_ino_t ino, uint64_t k)
 {
-	struct node *n = node_of(ino), **pp;
+	struct node *n = node_of(ino);
 
 	if (n == &root)
 		return;
@@ -256,15 +271,31 @@ node_forget(fuse_ino_t ino, uint64_t k)
 		pthread_mutex_unlock(&tlk);
 		return;
 	}
-	for (pp = &hash[n->qpath % NHASH]; *pp; pp = &(*pp)->hnext)
-		if (*pp == n) {
-			*pp = n->hnext;
-			break;
-		}
+	unhash(n);
 	count--;
 	pthread_mutex_unlock(&tlk);
 	node_destroy(n);
 	free(n);
+}
+
+/*
+ * A folder removed through this mount: servers give its inode number to
+ * the next file made, and a node found by that number would hand the
+ * kernel the old folder's inode, which may still have a dentry: the
+ * kernel can't give a folder two (d_splice_alias fails with ESTALE, and
+ * mkdir(2) then sees the new folder as there already: EEXIST).  So the
+ * old node leaves the table, and the number's next file gets a node (an
+ * inode number for the kernel) of its own.
+ */
+void
+node_gone(uint64_t q)
+{
+	struct node *n;
+
+	pthread_mutex_lock(&tlk);
+	if ((n = find(q)) != NULL && n != &root)
+		unhash(n);
+	pthread_mutex_unlock(&tlk);
 }
 
 unsigned

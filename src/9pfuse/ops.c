@@ -404,10 +404,22 @@ remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, int flags)
 
 	GUARD(req);
 	d = node_fid(node_of(parent));
+	q = 0;
 	if (!(flags & AT_REMOVEDIR))
 		err = hide_if_open(d, name, hidden, sizeof hidden, &q);
+	else {
+		/* which folder goes (see node_gone) */
+		struct p9_fid *f;
+
+		if (p9_walk(d, name, &f) == 0) {
+			q = p9_fid_qid(f)->path;
+			p9_fid_put_nowait(f);
+		}
+	}
 	if (err == 0)
 		err = p9_unlinkat(d, name, flags);
+	if (err == 0 && (flags & AT_REMOVEDIR) && q)
+		node_gone(q);
 	p9_fid_put(d);
 	fuse_reply_err(req, err < 0 ? errno_of(err) : 0);
 }

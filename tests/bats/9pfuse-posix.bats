@@ -254,6 +254,31 @@ fields() { stat -c '%n|%F|%s|%b|%f|%u|%g|%h|%i|%t|%T|%x|%y|%z' "$@" | sed 's|^.*
 	[ -d "$X/p/q/r" ]
 }
 
+@test "rmdir, then mkdir given the removed folder's inode number, while its dentry is held" {
+	# servers hand a removed folder's inode number to the next file made;
+	# the kernel can't give the old folder's inode (still held here by a
+	# process whose working folder it was) a second name, so the new
+	# folder must get an inode of its own, or mkdir(2) fails with EEXIST
+	reused=0
+	for i in $(seq 20); do
+		mkdir "$D/k$i"
+		old=$(stat -c %i "$X/k$i")
+		(cd "$D/k$i" && exec sleep 30) &
+		holder=$!
+		sleep 0.1
+		rmdir "$D/k$i"
+		mkdir "$D/n$i"			# must not fail
+		[ -d "$X/n$i" ]
+		[ "$(stat -c %i "$X/n$i")" != "$old" ] || reused=$((reused + 1))
+		mkdir "$D/n$i/inside"		# and the new folder works
+		[ -d "$X/n$i/inside" ]
+		kill "$holder"
+		wait "$holder" 2>/dev/null || true
+	done
+	echo "inode numbers reused: $reused of 20"
+	[ "$reused" -gt 0 ] || skip "the export's file system never reused a folder's inode number"
+}
+
 @test "unlink removes the name on the export; a missing name is ENOENT" {
 	printf x >"$X/f"
 	rm "$D/f"
