@@ -96,6 +96,12 @@ WARMUP=${WARMUP:-$((DURATION / 4 > 300 ? 300 : DURATION / 4))}
 POOL_MAX=${POOL_MAX:-120}
 BIG_MB=${BIG_MB:-32}
 P9_BUILD=${P9_BUILD:-$top/build}
+# the source the run is of, taken now (a long run outlives commits)
+rev=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=
+if git -C "$top" status --porcelain -- lib src 2>/dev/null | grep -q .; then
+	dirty=" + uncommitted changes in lib/ src/"
+fi
 MOUNTOPTS=${MOUNTOPTS:-}
 ODIRECT=${ODIRECT:-auto}
 KEEP=${KEEP:-0}
@@ -884,11 +890,6 @@ else
 fi
 
 if [[ -n $RESULTS ]]; then
-	rev=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
-	dirty=
-	if git -C "$top" status --porcelain -- lib src 2>/dev/null | grep -q .; then
-		dirty=" + uncommitted changes in lib/ src/"
-	fi
 	diodv=$(dpkg-query -W -f '${Version}' diod 2>/dev/null || echo '?')
 	fstype=$(df -T "$T" | awk 'NR == 2 { print $2 }')
 	build="plain build"

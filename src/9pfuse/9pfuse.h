@@ -67,6 +67,9 @@ struct node {
 	}		 xneg[4];
 	unsigned	 xnext;
 	unsigned	 xgen;		/* bumped when the list is forgotten */
+	/* the last attributes the server gave (fs_getattr); under lk */
+	struct stat	 last;
+	int		 haslast;
 };
 
 struct fh {

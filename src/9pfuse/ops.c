@@ -150,15 +150,23 @@ static int
 with_attr_fid(fuse_ino_t ino, struct fuse_file_info *fi,
     int (*fn)(struct p9_fid *, void *), void *arg)
 {
-	struct p9_fid *f = node_fid(node_of(ino));
+	struct p9_fid *f = node_fid(node_of(ino)), *g;
 	int err = fn(f, arg);
 
-	p9_fid_put(f);
 	if (err == ENOENT && fi && fi->fh) {
-		f = p9_fid_get(((struct fh *)(uintptr_t)fi->fh)->fid);
-		err = fn(f, arg);
-		p9_fid_put(f);
+		g = p9_fid_get(((struct fh *)(uintptr_t)fi->fh)->fid);
+		err = fn(g, arg);
+		p9_fid_put(g);
 	}
+	if (err == ENOENT) {
+		/* a rename may have given the node a fid by its new name
+		   meanwhile (follow_rename): once more with that one */
+		g = node_fid(node_of(ino));
+		if (g != f)
+			err = fn(g, arg);
+		p9_fid_put(g);
+	}
+	p9_fid_put(f);
 	return err;
 }
 
@@ -174,11 +182,32 @@ fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct stat st;
 	int err;
 
+	struct node *n = node_of(ino);
+	double tmo = cfg.attr_timeout;
+
 	GUARD(req);
-	if ((err = with_attr_fid(ino, fi, get_attr, &st)) != 0)
+	err = with_attr_fid(ino, fi, get_attr, &st);
+	pthread_mutex_lock(&n->lk);
+	if (err == 0) {
+		n->last = st;
+		n->haslast = 1;
+	} else if (err == ENOENT && fi && n->haslast) {
+		/*
+		 * An open file the server can't find by any name just now
+		 * (diod answers getattr by path: a rename or removal by
+		 * another thread is under way): fstat and the kernel's size
+		 * check before read(2) must not fail on an open file, so the
+		 * last attributes stand, not to be kept.
+		 */
+		st = n->last;
+		err = 0;
+		tmo = 0;
+	}
+	pthread_mutex_unlock(&n->lk);
+	if (err != 0)
 		fuse_reply_err(req, err);
 	else
-		fuse_reply_attr(req, &st, cfg.attr_timeout);
+		fuse_reply_attr(req, &st, tmo);
 }
 
 struct setattr {
