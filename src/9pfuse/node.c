@@ -121,6 +121,24 @@ find(uint64_t q)
 	return NULL;
 }
 
+static void unhash(struct node *n);
+
+/*
+ * Is fid, just walked to a folder with n's number, another folder than
+ * the one n's fid was walked to?  A folder has one path, and renames made
+ * through this mount walk n's fid again (node_refresh, node_rebase).
+ */
+static int
+other_folder(struct node *n, struct p9_fid *fid)
+{
+	int other;
+
+	pthread_mutex_lock(&n->lk);
+	other = strcmp(p9_fid_path(n->fid), p9_fid_path(fid)) != 0;
+	pthread_mutex_unlock(&n->lk);
+	return other;
+}
+
 /* n takes fid; returns the fid it held (to put, outside the locks). */
 static struct p9_fid *
 swap_fid(struct node *n, struct p9_fid *fid)
@@ -153,7 +171,18 @@ node_enter(struct p9_fid *fid, const struct p9_stbuf *st)
 		return &root;
 	}
 	pthread_mutex_lock(&tlk);
-	if ((n = find(q)) == NULL) {
+	if ((n = find(q)) != NULL && S_ISDIR(st->mode) && other_folder(n, fid)) {
+		/*
+		 * A folder with the number of one we knew by another path:
+		 * the old one is gone (removed by another client, or replaced
+		 * by a rename) and the server gave its number to this one.
+		 * Handing the kernel the old folder's inode, which may still
+		 * have a dentry, would fail (see node_gone): a node of its own.
+		 */
+		unhash(n);
+		n = NULL;
+	}
+	if (n == NULL) {
 		if ((n = calloc(1, sizeof *n)) == NULL) {
 			pthread_mutex_unlock(&tlk);
 			p9_fid_put(fid);
