@@ -56,6 +56,31 @@ open_fid(struct p9_fid *f, struct node *n, int flags,
 	return 0;
 }
 
+/*
+ * The hidden file's folder was renamed since it was hidden (servers whose
+ * fids follow paths, diod, then lose the folder's fid): remove it by the
+ * path its node's fid has now, which renames keep current (node_rebase).
+ */
+static void
+unlink_moved(struct node *n, const char *hidden)
+{
+	struct p9_fid *f = node_fid(n), *d;
+	char *path = strdup(p9_fid_path(f)), *slash;
+
+	p9_fid_put(f);
+	if (path == NULL || (slash = strrchr(path, '/')) == NULL ||
+	    strcmp(slash + 1, hidden) != 0) {
+		free(path);
+		return;
+	}
+	*slash = '\0';
+	if (p9_walk(p9_session_root(sess), path, &d) == 0) {
+		p9_unlinkat(d, hidden, 0);
+		p9_fid_put(d);
+	}
+	free(path);
+}
+
 /* The handle goes: its flock locks, its fid, a hidden name at the last. */
 static void
 close_fh(struct fh *h)
@@ -66,7 +91,8 @@ close_fh(struct fh *h)
 	lock_drop(h->node, 1, (uint64_t)(uintptr_t)h);
 	p9_fid_put(h->fid);
 	if ((dir = node_closed(h->node, &hidden)) != NULL) {
-		p9_unlinkat(dir, hidden, 0);
+		if (p9_unlinkat(dir, hidden, 0) != 0)
+			unlink_moved(h->node, hidden);
 		free(hidden);
 		p9_fid_put(dir);
 	}

@@ -412,6 +412,22 @@ print(open(sys.argv[1] + "/g").read())
 	[ "$(cat "$X/g")" = new ]
 }
 
+@test "an open, unlinked file whose folder is then renamed is removed at its last close" {
+	mkdir "$D/dA"
+	echo hi >"$D/dA/f"
+	exec 7<"$D/dA/f"
+	rm "$D/dA/f"
+	mv "$D/dA" "$D/dB"
+	[ "$(cat <&7)" = hi ]
+	exec 7<&-
+	for _ in $(seq 50); do
+		[ -z "$(ls -A "$X/dB")" ] && break
+		sleep 0.1
+	done
+	ls -A "$X/dB"
+	[ -z "$(ls -A "$X/dB")" ]	# no .9pfuse-hidden.* left behind
+}
+
 @test "renaming a folder keeps descriptors and working folders below it working" {
 	mkdir -p "$X/a/sub"
 	printf hello >"$X/a/sub/f"
