@@ -324,8 +324,10 @@ stopping() { [[ -e $ST/stop ]]; }
 count() { OPS[$1]=$((${OPS[$1]:-0} + ${2:-1})); }
 flush_counts() {
 	local k
-	for k in "${!OPS[@]}"; do printf '%s %s\n' "$k" "${OPS[$k]}"; done >"$ST/ops.$W.tmp"
-	mv "$ST/ops.$W.tmp" "$ST/ops.$W"
+	# the temporary name must not match ops.* (ops_done would count a
+	# worker twice while it is there)
+	for k in "${!OPS[@]}"; do printf '%s %s\n' "$k" "${OPS[$k]}"; done >"$ST/.tmp-ops.$W"
+	mv "$ST/.tmp-ops.$W" "$ST/ops.$W"
 }
 fail() {
 	printf '%s %s: %s\n' "$(date +%T)" "$W" "$*" >>"$ST/errors"
