@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "p9.h"
+#include "../unit/hex.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int	LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -144,23 +145,6 @@ seed(const char *dir, uint8_t sel, const uint8_t *m, size_t n)
 	fputc(sel, fp);
 	fwrite(m, 1, n, fp);
 	fclose(fp);
-}
-
-static int
-unhex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = strlen(s);
-
-	if (n % 2 || n / 2 > cap)
-		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
-
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return (int)(n / 2);
 }
 
 /* Every message of every golden capture (9P2000.L), whole. */

@@ -10,6 +10,7 @@
 
 #include "p9int.h"
 #include "tap.h"
+#include "hex.h"
 
 struct pending {
 	int		used;
@@ -18,23 +19,6 @@ struct pending {
 };
 
 static struct pending tags[65536 / 64];	/* tags seen are small */
-
-static int
-unhex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = strlen(s);
-
-	if (n % 2 || n / 2 > cap)
-		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
-
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return (int)(n / 2);
-}
 
 static void
 one_file(const char *path)
