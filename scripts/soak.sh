@@ -925,7 +925,7 @@ if [[ -n $RESULTS ]]; then
 - after drop_caches: $(if ((can_drop)); then echo "main \`${D_LINE[main]:-?}\`, direct \`${D_LINE[direct]:-?}\`; baseline before the load: main fids ${B_FIDS[main]}, nodes ${B_NODES[main]}; direct fids ${B_FIDS[direct]}, nodes ${B_NODES[direct]}; diod descriptors $B_SRV before, ${D_SRV:-?} after"; else echo "not checked (needs root)"; fi)
 - growth (main): RSS warm-up (first $WARMUP s) max $(mib "$WARM_RSS") MiB, median of the last 3 samples $(mib "$END_RSS") MiB, limit (x 1.2 + 2 MiB) $(mib "$RSS_LIM") MiB, $(mib "$FINAL_RSS") MiB after drop_caches; fids warm-up max $WARM_FIDS, end $END_FIDS, limit (x 1.2 + 16) $FIDS_LIM; direct 9pfuse RSS at the end $(mib "$DIRECT_RSS") MiB
 - end: pool of $POOLN files checked against the model through the mount and on the export; 9pfuse exit status: main ${FSTATUS[main]:-?}, direct ${FSTATUS[direct]:-?}
-$(if ((${#problems[@]})); then printf -- '- problems:\n'; for p in "${problems[@]}"; do printf '  - %s\n' "$p"; done; if [[ -s $ST/errors ]]; then printf -- '- failed operations (%s), the first 10:\n' "$NERR"; head -10 "$ST/errors" | sed "s|$T/||g; s/^/  - /"; fi; fi)
+$(if ((${#problems[@]})); then printf -- '- problems:\n'; for p in "${problems[@]}"; do printf '  - %s\n' "$p"; done; if [[ -s $ST/errors ]]; then printf -- '- failed operations (%s), the first 10:\n' "$NERR"; head -10 "$ST/errors" | sed "s|$T/||g; s/^/  - /"; fi; else printf -- '- problems: none'; fi)
 
 Samples (every $SAMPLE s; at most 25 rows shown):
 
