@@ -473,6 +473,21 @@ ssize_t	p9_pread_par(struct p9_fid *f, void *buf, size_t n, uint64_t off,
 	    struct p9_intr *in);
 ssize_t	p9_pwrite_par(struct p9_fid *f, const void *buf, size_t n,
 	    uint64_t off, struct p9_intr *in);
+/*
+ * As p9_pread_par, without copying: the data stays in the replies (with
+ * virtio, in the device's own buffers) and v->iov[0..v->n) points at it,
+ * in file order, until p9_rdvec_free (which the caller must call, also
+ * after an error: v->n is then 0).  For handing a read on (writev(2),
+ * fuse_reply_iov) without a copy of it.
+ */
+struct p9_rdvec {
+	int		 n;
+	struct iovec	 iov[P9_INTR_MAX];
+	uint8_t		*buf[P9_INTR_MAX];	/* the replies, to free */
+};
+ssize_t	p9_pread_vec(struct p9_fid *f, size_t n, uint64_t off,
+	    struct p9_intr *in, struct p9_rdvec *v);
+void	p9_rdvec_free(struct p9_rdvec *v);
 
 /* ---- fids and file operations ------------------------------------------- */
 

@@ -4,7 +4,9 @@
  * Rread replies reuses warm memory instead of faulting in fresh pages for
  * every message.  Each buffer carries a header naming its pool, so
  * p9_reply_free needs no session; the pool outlives the session until
- * its last buffer comes back.
+ * its last buffer comes back.  A transport may also lend its own memory
+ * (virtio: the device's DMA buffer) as a received message: its header
+ * names a lender, called back when the buffer is freed.
  */
 #include <stdlib.h>
 
@@ -23,8 +25,9 @@ struct pool {
 
 struct hdr {
 	struct pool	*pool;		/* NULL: a plain allocation */
-	size_t		 pad;		/* keeps the payload 16-aligned */
+	struct p9__lender *lender;	/* lent by a transport, or NULL */
 };
+_Static_assert(sizeof(struct hdr) == P9__RXHDR, "P9__RXHDR is the header");
 
 struct pool *
 p9__pool_new(size_t size)
@@ -96,11 +99,23 @@ p9__rxbuf(struct pool *p, size_t size)
 			return NULL;
 		}
 		h->pool = p;
+		h->lender = NULL;
 		return (uint8_t *)(h + 1);
 	}
 	if ((h = malloc(sizeof *h + size)) == NULL)
 		return NULL;
 	h->pool = NULL;
+	h->lender = NULL;
+	return (uint8_t *)(h + 1);
+}
+
+uint8_t *
+p9__rxlend(uint8_t *mem, struct p9__lender *l)
+{
+	struct hdr *h = (struct hdr *)(void *)mem;
+
+	h->pool = NULL;
+	h->lender = l;
 	return (uint8_t *)(h + 1);
 }
 
@@ -112,7 +127,9 @@ p9__rxfree(uint8_t *buf)
 	if (buf == NULL)
 		return;
 	h = (struct hdr *)buf - 1;
-	if (h->pool)
+	if (h->lender)
+		h->lender->give_back(h->lender);
+	else if (h->pool)
 		pool_unref(h->pool, h);
 	else
 		free(h);

@@ -118,6 +118,17 @@ void	p9__pool_close(struct pool *p);
 void	p9__pool_resize(struct pool *p, size_t size);
 uint8_t	*p9__rxbuf(struct pool *p, size_t size);
 void	p9__rxfree(uint8_t *buf);
+/*
+ * A transport's own memory as a received message, without a copy: mem
+ * has P9__RXHDR bytes (16-aligned) in front of the message, which starts
+ * at mem + P9__RXHDR; freeing the message calls l->give_back(l), from
+ * whichever thread frees it (the session's, or a caller holding a reply).
+ */
+#define P9__RXHDR	16
+struct p9__lender {
+	void	(*give_back)(struct p9__lender *);
+};
+uint8_t	*p9__rxlend(uint8_t *mem, struct p9__lender *l);
 
 /* called by transports */
 void	p9__deliver(struct p9_session *s, uint8_t *buf, size_t len);

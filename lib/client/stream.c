@@ -151,12 +151,12 @@ out:
 
 /*
  * Send one request per chunk of buf (all at once), then collect them in
- * order.  For reads, data lands in buf; the count stops at the first
- * short chunk.
+ * order.  For reads, data lands in buf, or with v stays in the replies
+ * and v points at it; the count stops at the first short chunk.
  */
 static ssize_t
 par(struct p9_fid *f, uint8_t *buf, size_t n, uint64_t off,
-    struct p9_intr *in, int write)
+    struct p9_intr *in, int write, struct p9_rdvec *v)
 {
 	struct p9_req *rq[P9_INTR_MAX];
 	uint32_t size = chunk(f), want[P9_INTR_MAX];
@@ -166,12 +166,14 @@ par(struct p9_fid *f, uint8_t *buf, size_t n, uint64_t off,
 	int k = 0, err = 0, shorted = 0;
 
 	t.type = write ? P9_Twrite : P9_Tread;
+	if (v)
+		v->n = 0;
 	if (p9__intr_fired(in))
 		return p9__fail(-EINTR, "interrupted");
 	for (size_t at = 0; at < n && k < P9_INTR_MAX; at += size, k++) {
 		t.offset = off + at;
 		t.count = want[k] = (uint32_t)(n - at < size ? n - at : size);
-		t.data = buf + at;
+		t.data = buf ? buf + at : NULL;
 		if ((err = p9_send(f->s, &t, &rq[k])) != 0)
 			break;
 		p9__intr_add(in, k, rq[k]);
@@ -185,10 +187,16 @@ par(struct p9_fid *f, uint8_t *buf, size_t n, uint64_t off,
 			continue;
 		}
 		if (!shorted) {
-			if (!write)
-				memcpy(buf + (size_t)i * size, r.f.data, r.f.count);
 			done += r.f.count;
 			shorted = r.f.count < want[i];
+			if (v && r.f.count > 0) {
+				v->iov[v->n].iov_base = (void *)r.f.data;
+				v->iov[v->n].iov_len = r.f.count;
+				v->buf[v->n++] = r.buf;
+				continue;	/* kept: p9_rdvec_free */
+			}
+			if (!write && !v)
+				memcpy(buf + (size_t)i * size, r.f.data, r.f.count);
 		}
 		p9_reply_free(&r);
 	}
@@ -203,12 +211,27 @@ ssize_t
 p9_pread_par(struct p9_fid *f, void *buf, size_t n, uint64_t off,
     struct p9_intr *in)
 {
-	return par(f, buf, n, off, in, 0);
+	return par(f, buf, n, off, in, 0, NULL);
 }
 
 ssize_t
 p9_pwrite_par(struct p9_fid *f, const void *buf, size_t n, uint64_t off,
     struct p9_intr *in)
 {
-	return par(f, (uint8_t *)buf, n, off, in, 1);
+	return par(f, (uint8_t *)buf, n, off, in, 1, NULL);
+}
+
+ssize_t
+p9_pread_vec(struct p9_fid *f, size_t n, uint64_t off, struct p9_intr *in,
+    struct p9_rdvec *v)
+{
+	return par(f, NULL, n, off, in, 0, v);
+}
+
+void
+p9_rdvec_free(struct p9_rdvec *v)
+{
+	for (int i = 0; i < v->n; i++)
+		p9__rxfree(v->buf[i]);
+	v->n = 0;
 }

@@ -12,10 +12,19 @@
  * device) the bus address of a buffer is its physical address; with
  * ACCESS_PLATFORM any IOVA mapped with VFIO_IOMMU_MAP_DMA will do.
  * Completions arrive by MSI-X eventfd, or by polling the used ring.
+ *
+ * A large reply (an Rread) is not copied out of the device's buffer: the
+ * buffer is lent to the session as the received message, and its slot
+ * comes back when the reply is freed (9pfuse hands Rread data from there
+ * straight to /dev/fuse).  At most half the slots are lent at once, so a
+ * caller holding replies while it sends more cannot starve the queue;
+ * past that, replies are copied as before.  A transport destroyed while
+ * buffers are out keeps its DMA memory until the last one comes back.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +50,7 @@
 #define F_VERSION_1	32
 #define F_ACCESS_PLATFORM 33
 #define NO_VECTOR	0xffff
+#define LEND_MIN	8192		/* smaller replies are copied */
 
 struct chunk {
 	uint8_t		*va;
@@ -48,9 +58,15 @@ struct chunk {
 	size_t		 used;
 };
 
+struct vio;
+struct p9__lender;
+static void give_back(struct p9__lender *l);
+
 struct slot {
-	uint8_t		*t, *r;
+	uint8_t		*t, *r;		/* r has P9__RXHDR bytes before it */
 	uint64_t	 tbus, rbus;
+	struct p9__lender lend;		/* r lent as a reply */
+	struct vio	*k;
 };
 
 struct vio {
@@ -80,7 +96,9 @@ struct vio {
 	struct slot		 slot[MAXSLOTS];
 	int			 freeslot[MAXSLOTS], nfree;
 	unsigned		 nslots;
-	pthread_mutex_t		 lk;	/* slots, avail ring */
+	unsigned		 nlent;	/* slots whose reply is lent out */
+	int			 gone;	/* destroyed: free when nlent is 0 */
+	pthread_mutex_t		 lk;	/* slots, avail ring, nlent, gone */
 	pthread_cond_t		 cv;	/* a slot came free */
 	int			 efd, stopfd;
 	pthread_t		 th;
@@ -319,13 +337,19 @@ dma_alloc(struct vio *k, size_t n, size_t align, uint64_t *bus)
 	return c->va + at;
 }
 
+/* The device's view of the DMA memory goes (ours stays: lent buffers). */
+static void
+dma_unmap(struct vio *k)
+{
+	for (int i = 0; i < k->nch; i++)
+		vfio_dma_unmap(&k->v, k->ch[i].bus, HUGE);
+}
+
 static void
 dma_free(struct vio *k)
 {
-	for (int i = 0; i < k->nch; i++) {
-		vfio_dma_unmap(&k->v, k->ch[i].bus, HUGE);
+	for (int i = 0; i < k->nch; i++)
 		munmap(k->ch[i].va, HUGE);
-	}
 	k->nch = 0;
 }
 
@@ -363,9 +387,13 @@ setup_queue(struct vio *k, uint32_t msize)
 		struct slot *s = &k->slot[i];
 
 		s->t = dma_alloc(k, k->bufsz, 64, &s->tbus);
-		s->r = dma_alloc(k, k->bufsz, 64, &s->rbus);
+		s->r = dma_alloc(k, P9__RXHDR + k->bufsz, 64, &s->rbus);
 		if (s->t == NULL || s->r == NULL)
 			return -ENOMEM;
+		s->r += P9__RXHDR;
+		s->rbus += P9__RXHDR;
+		s->lend.give_back = give_back;
+		s->k = k;
 		k->freeslot[k->nfree++] = (int)i;
 	}
 	if (k->modern) {
@@ -505,6 +533,33 @@ vio_send(struct p9_transport *tr, const struct iovec *iov, int n)
 	return 0;
 }
 
+static void
+vio_free(struct vio *k)
+{
+	dma_free(k);
+	pthread_mutex_destroy(&k->lk);
+	pthread_cond_destroy(&k->cv);
+	free(k);
+}
+
+/* A lent reply was freed: its slot may carry a request again. */
+static void
+give_back(struct p9__lender *l)
+{
+	struct slot *sl = (struct slot *)((char *)l - offsetof(struct slot, lend));
+	struct vio *k = sl->k;
+	int last;
+
+	pthread_mutex_lock(&k->lk);
+	k->freeslot[k->nfree++] = (int)(sl - k->slot);
+	k->nlent--;
+	last = k->gone && k->nlent == 0;
+	pthread_cond_signal(&k->cv);
+	pthread_mutex_unlock(&k->lk);
+	if (last)
+		vio_free(k);
+}
+
 /* Hand every finished chain to the session; 0, or an error to die of. */
 static int
 drain(struct vio *k)
@@ -523,18 +578,27 @@ drain(struct vio *k)
 		if (e.id % 2 || i >= k->nslots)
 			return -EIO;
 		buf = NULL;
-		if (e.len > 0) {
-			/* len 0: a reply the device discarded (flushed) */
-			if (e.len < 7 || e.len > k->bufsz)
-				return -EBADMSG;
+		if (e.len > 0 && (e.len < 7 || e.len > k->bufsz))
+			return -EBADMSG;
+		pthread_mutex_lock(&k->lk);
+		if (e.len >= LEND_MIN && k->nlent < k->nslots / 2) {
+			k->nlent++;
+			buf = p9__rxlend(k->slot[i].r - P9__RXHDR,
+			    &k->slot[i].lend);
+		}
+		pthread_mutex_unlock(&k->lk);
+		/* len 0: a reply the device discarded (flushed) */
+		if (buf == NULL && e.len > 0) {
 			if ((buf = p9__rxbuf(s->pool, e.len)) == NULL)
 				return -ENOMEM;
 			memcpy(buf, k->slot[i].r, e.len);
 		}
-		pthread_mutex_lock(&k->lk);
-		k->freeslot[k->nfree++] = (int)i;
-		pthread_cond_signal(&k->cv);
-		pthread_mutex_unlock(&k->lk);
+		if (buf == NULL || buf != k->slot[i].r) {
+			pthread_mutex_lock(&k->lk);
+			k->freeslot[k->nfree++] = (int)i;
+			pthread_cond_signal(&k->cv);
+			pthread_mutex_unlock(&k->lk);
+		}
 		if (buf)
 			p9__deliver(s, buf, e.len);
 	}
@@ -613,15 +677,16 @@ static void
 vio_destroy(struct p9_transport *tr)
 {
 	struct vio *k = (struct vio *)tr;
+	int last;
 
 	if (k->started)
 		pthread_join(k->th, NULL);
 	if (k->v.device >= 0 && (!k->modern || k->common)) {
-		reset(k);
+		reset(k);	/* the device no longer touches our memory */
 		if (k->msix)
 			vfio_msix_off(&k->v);
 	}
-	dma_free(k);
+	dma_unmap(k);
 	if (k->bar)
 		munmap(k->bar, k->barlen);
 	vfio_close(&k->v);
@@ -630,9 +695,13 @@ vio_destroy(struct p9_transport *tr)
 	if (k->efd >= 0)
 		close(k->efd);
 	close(k->stopfd);
-	pthread_mutex_destroy(&k->lk);
-	pthread_cond_destroy(&k->cv);
-	free(k);
+	/* replies still lent out keep the DMA memory until they are freed */
+	pthread_mutex_lock(&k->lk);
+	k->gone = 1;
+	last = k->nlent == 0;
+	pthread_mutex_unlock(&k->lk);
+	if (last)
+		vio_free(k);
 }
 
 static const struct p9__tops vio_ops = {

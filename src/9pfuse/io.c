@@ -183,30 +183,37 @@ fs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	}
 }
 
+/*
+ * The data goes from the replies (with virtio, the device's buffers)
+ * through /dev/fuse without a copy of ours.
+ */
 void
 fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     struct fuse_file_info *fi)
 {
 	struct p9_intr in;
-	char *buf = malloc(size ? size : 1);
+	struct p9_rdvec *v;
 	ssize_t n;
 
-	GUARD(req);
+	GUARD(req);	/* before anything is allocated */
 	(void)ino;
-	if (buf == NULL) {
+	if ((v = malloc(sizeof *v)) == NULL) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
 	p9_intr_init(&in);
 	fuse_req_interrupt_func(req, on_interrupt, &in);
-	n = p9_pread_par(FH(fi)->fid, buf, size, (uint64_t)off, &in);
+	n = p9_pread_vec(FH(fi)->fid, size, (uint64_t)off, &in, v);
 	fuse_req_interrupt_func(req, NULL, NULL);
 	p9_intr_destroy(&in);
 	if (n < 0)
 		fuse_reply_err(req, n == -EINTR ? EINTR : errno_of((int)n));
+	else if (v->n == 0)
+		fuse_reply_buf(req, NULL, 0);
 	else
-		fuse_reply_buf(req, buf, (size_t)n);
-	free(buf);
+		fuse_reply_iov(req, v->iov, v->n);
+	p9_rdvec_free(v);
+	free(v);
 }
 
 void
@@ -353,13 +360,13 @@ fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     struct fuse_file_info *fi)
 {
 	struct fh *h = FH(fi);
-	char *buf = malloc(size);
+	char *buf;
 	size_t pos = 0;
 	struct stat st;
 
-	GUARD(req);
+	GUARD(req);	/* before anything is allocated */
 	(void)ino;
-	if (buf == NULL) {
+	if ((buf = malloc(size)) == NULL) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
@@ -381,7 +388,7 @@ fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     struct fuse_file_info *fi)
 {
 	struct fh *h = FH(fi);
-	char *buf = malloc(size);
+	char *buf = NULL;
 	size_t pos = 0, first = (size_t)off, k = 0, fit = 0;
 	struct fuse_entry_param e;
 	const char **names;
@@ -402,6 +409,7 @@ fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fit += need;
 		k++;
 	}
+	buf = malloc(size ? size : 1);
 	names = calloc(k + 1, sizeof *names);
 	sts = calloc(k + 1, sizeof *sts);
 	fids = calloc(k + 1, sizeof *fids);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 
 struct p9_session *sess;
 static pid_t child;
+static char *mntpath;	/* the mount point, absolute */
 
 /*
  * The end of the FUSE session (unmounted, or SIGINT/SIGTERM) waits for
@@ -35,12 +37,44 @@ struct watch {
 	int			 aborted;
 };
 
+/*
+ * With the page cache in use (every cache mode but none), let the kernel
+ * read ahead as much as one FUSE read carries (cfg.max_io), as v9fs sizes
+ * its readahead from msize: a FUSE mount starts at the 128 KiB default,
+ * and FUSE_INIT can only lower that.  Only root may raise it (sysfs);
+ * otherwise it stays.  The stat asks the kernel only, not the server
+ * (AT_STATX_DONT_SYNC), and runs beside the FUSE loop, which answers if
+ * the kernel asks all the same.
+ */
+static void
+raise_readahead(void)
+{
+	struct statx sx;
+	char path[64];
+	unsigned cur = 0, want = cfg.max_io / 1024;
+	FILE *fp;
+
+	if (cfg.cache == CACHE_NONE || mntpath == NULL ||
+	    statx(AT_FDCWD, mntpath, AT_STATX_DONT_SYNC, STATX_TYPE, &sx) != 0)
+		return;
+	snprintf(path, sizeof path, "/sys/class/bdi/%u:%u/read_ahead_kb",
+	    sx.stx_dev_major, sx.stx_dev_minor);
+	if ((fp = fopen(path, "r+")) == NULL)
+		return;
+	if (fscanf(fp, "%u", &cur) == 1 && cur < want) {
+		rewind(fp);
+		fprintf(fp, "%u\n", want);
+	}
+	fclose(fp);
+}
+
 static void *
 watcher(void *arg)
 {
 	struct watch *w = arg;
 	struct timespec dl;
 
+	raise_readahead();
 	pthread_mutex_lock(&w->lk);
 	while (!w->done && !fuse_session_exited(w->se)) {
 		clock_gettime(CLOCK_REALTIME, &dl);
@@ -200,6 +234,7 @@ main(int argc, char **argv)
 	snprintf(arg, sizeof arg, "-osubtype=9pfuse,fsname=%s", cfg.source);
 	if (strlen(cfg.source) < 40 && !strchr(cfg.source, ','))
 		fuse_opt_add_arg(&fa, arg);
+	mntpath = realpath(cfg.mnt, NULL);
 	se = fuse_session_new(&fa, &fs_ops, sizeof fs_ops, NULL);
 	if (se == NULL || fuse_set_signal_handlers(se) != 0 ||
 	    fuse_session_mount(se, cfg.mnt) != 0) {
@@ -210,6 +245,7 @@ main(int argc, char **argv)
 		nodes_free();
 		p9_session_close(sess);
 		fuse_opt_free_args(&fa);
+		free(mntpath);
 		return 1;
 	}
 	report(fd, "ok");
@@ -252,5 +288,6 @@ main(int argc, char **argv)
 	nodes_free();		/* what the kernel did not forget */
 	p9_session_close(sess);
 	fuse_opt_free_args(&fa);
+	free(mntpath);
 	return rc < 0;
 }

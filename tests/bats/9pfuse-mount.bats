@@ -443,6 +443,32 @@ link_into_path() {
 	done
 }
 
+# the mount's readahead (KiB), from its backing device in sysfs
+readahead_kb() { cat "/sys/class/bdi/$(mountpoint -d "$1")/read_ahead_kb"; }
+
+@test "page-cache modes read ahead one FUSE read (1 MiB at diod's msize), as v9fs sizes it from msize; cache=none leaves it" {
+	head -c 3000000 /dev/urandom >"$EXPORT/big.bin"
+	for c in "" loose readahead; do
+		mount_bg "${c:+cache=$c}"
+		for _ in $(seq 50); do
+			[ "$(readahead_kb "$M")" = 1024 ] && break
+			sleep 0.1
+		done
+		echo "cache=${c:-mmap}: $(readahead_kb "$M") KiB"
+		[ "$(readahead_kb "$M")" = 1024 ]
+		# a large sequential read comes back whole
+		cmp "$M/big.bin" "$EXPORT/big.bin"
+		unmount_and_wait "$M"
+	done
+	mount_bg cache=none
+	sleep 0.5
+	echo "cache=none: $(readahead_kb "$M") KiB"
+	[ "$(readahead_kb "$M")" = 128 ]
+	cmp "$M/big.bin" "$EXPORT/big.bin"
+	unmount_and_wait "$M"
+	rm -f "$EXPORT/big.bin"
+}
+
 @test "ro: the mount is read-only and writes fail with EROFS" {
 	mount_bg ro
 	[[ "$(mount_opts "$M")" == ro,* ]]

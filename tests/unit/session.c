@@ -606,6 +606,31 @@ main(void)
 		    "replies in reverse order reach fn in file order");
 	}
 	finish(&srv, s);
+
+	/* p9_pread_vec: the same, the data left in the replies */
+	srv = (struct srv){ .script = pipelined };
+	s = start(&srv, &o, &err);
+	{
+		struct p9_rdvec v;
+		size_t chunk = 8192 - P9_IOHDRSZ;
+		ssize_t n = p9_pread_vec(p9_session_root(s), 4 * chunk + 100,
+		    0, NULL, &v);
+		int bad = v.n != 4;
+
+		for (int i = 0; i < v.n && !bad; i++) {
+			const uint8_t *p = v.iov[i].iov_base;
+
+			bad = v.iov[i].iov_len != chunk || p[0] != 'a' + i ||
+			    p[chunk - 1] != 'a' + i;
+		}
+		ok(n == (ssize_t)(4 * chunk) && !bad, "p9_pread_vec: 4 pieces "
+		    "in file order, pointing into the replies; the fifth "
+		    "Tread's end of file ends it");
+		is(p9_session_ntags(s), 0, "no tag left in use");
+		p9_rdvec_free(&v);
+		ok(v.n == 0, "p9_rdvec_free lets every reply go");
+	}
+	finish(&srv, s);
 	p9_opts_init(&o);
 
 	/* fids: every walk's fid goes back to the pool */
