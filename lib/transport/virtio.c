@@ -103,6 +103,9 @@ struct vio {
 	int			 efd, stopfd;
 	pthread_t		 th;
 	int			 started, stopping;
+#ifdef P9_FAULT_INJECTION
+	unsigned long		 nsent, fault_at;	/* P9_VIRTIO_FAULT */
+#endif
 };
 
 static void
@@ -523,6 +526,15 @@ vio_send(struct p9_transport *tr, const struct iovec *iov, int n)
 	    VRING_DESC_F_NEXT, (uint16_t)(2 * i + 1) };
 	k->desc[2 * i + 1] = (struct vring_desc){ s->rbus, k->bufsz,
 	    VRING_DESC_F_WRITE, 0 };
+#ifdef P9_FAULT_INJECTION
+	/*
+	 * Test builds only: the request numbered P9_VIRTIO_FAULT (from 1) goes
+	 * out with a 6-byte header, which QEMU takes for a broken guest: it
+	 * marks the device NEEDS_RESET and stops serving it.
+	 */
+	if (__atomic_add_fetch(&k->nsent, 1, __ATOMIC_RELAXED) == k->fault_at)
+		k->desc[2 * i].len = 6;
+#endif
 	pthread_mutex_lock(&k->lk);
 	k->avail->ring[k->avail_idx % k->qsize] = (uint16_t)(2 * i);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
@@ -729,6 +741,10 @@ bring_up(struct vio *k, const struct p9_opts *o)
 	vfio_wr(&k->v, VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND, &cmd, 2);
 	if (k->modern && (err = map_modern(k)) != 0)
 		return err;
+#ifdef P9_FAULT_INJECTION
+	if (getenv("P9_VIRTIO_FAULT"))
+		k->fault_at = strtoul(getenv("P9_VIRTIO_FAULT"), NULL, 10);
+#endif
 	/* with an IOMMU, translated IOVAs start at 1 GiB */
 	k->next_iova = 1ull << 30;
 	reset(k);

@@ -12,7 +12,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${P9_VM_BUILD:-build-vm}
-"$top/scripts/build.sh" "$build" --enable-werror --disable-shared >&2
+"$top/scripts/build.sh" "$build" --enable-werror --disable-shared --enable-fault-injection >&2
 
 work=${1:-$(mktemp -d)}
 mkdir -p "$work"

@@ -69,3 +69,8 @@ check() { # check NAME...: each must have passed in the guest
 	check "msize-above-512000" "crash-left-on-vfio" "crash-recovered" \
 	    "crash-restored" "no-vfio-pci"
 }
+
+@test "a host that resets the device (QEMU, on a malformed request): a clear error, no hang, the device given back" {
+	check "reset-9pctl" "reset-9pctl-restored" "reset-9pfuse" "reset-9pfuse-restored" \
+	    "m2 kernel-mounts-after"
+}
