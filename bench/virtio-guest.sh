@@ -7,7 +7,7 @@
 #   NFILES    files for create+stat, entries of the directory ls/
 #   RUNS      timed rounds
 #   MSIZE     msize asked for by both clients
-#   CONFIGS   which of fm fp fl kn km kl to time, in this order
+#   CONFIGS   which of fn fm fp fl kn km kl to time, in this order
 #   TRACE     1: also the untimed traced pass (request counts)
 #   TRACE_MB  size of small.bin, read and written in the traced pass
 #   TRACE_NFILES  files created, stated and unlinked in the traced pass
@@ -26,7 +26,8 @@
 #                                   during one timed operation
 #   E MESSAGE                       an error: the host fails the run
 #   B done                          the end
-# CFG: fm 9pfuse (cache=mmap, its default), fl 9pfuse cache=loose,
+# CFG: fn 9pfuse cache=none, fm 9pfuse (cache=mmap, its default),
+#      fl 9pfuse cache=loose,
 #      kn v9fs cache=none, kl v9fs cache=loose; optional: fp 9pfuse
 #      cache=mmap with -o poll, km v9fs cache=mmap
 # OP:  rdd (dd bs=1M read), rcat (cat read), wr (dd bs=1M conv=fsync
@@ -40,6 +41,7 @@ mnt_of() { case $1 in f*) echo /mnt/f ;; *) echo /mnt/k ;; esac; }
 # mount CFG [TRACEFILE]: the share on /mnt/f (9pfuse) or /mnt/k (v9fs)
 mount_cfg() {
 	case $1 in
+	fn) o=,cache=none ;;
 	fm) o= ;;
 	fp) o=,poll ;;
 	fl) o=,cache=loose ;;
