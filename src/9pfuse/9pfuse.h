@@ -102,6 +102,7 @@ struct node *node_of(fuse_ino_t ino);
 struct p9_fid *node_fid(struct node *n);
 /* Find or make the node for fid (whose getattr gave st); takes fid. */
 struct node *node_enter(struct p9_fid *fid, const struct p9_stbuf *st);
+struct node *node_enter_folder(struct p9_fid *fid, struct stat *st);
 void	node_forget(fuse_ino_t ino, uint64_t n);
 /* The folder q was removed: a new file given its number is a new node. */
 void	node_gone(uint64_t q);

@@ -203,6 +203,43 @@ node_enter(struct p9_fid *fid, const struct p9_stbuf *st)
 	return n;
 }
 
+/*
+ * As node_enter, for a fid walked to a folder this table holds with the
+ * attributes the server last gave for it: the node, and those attributes
+ * in *st.  NULL, with nothing done, when the fid is not a folder, the
+ * folder is unknown (or another one with the same number), or no
+ * attributes are kept for it.
+ */
+struct node *
+node_enter_folder(struct p9_fid *fid, struct stat *st)
+{
+	const struct p9_qid *qid = p9_fid_qid(fid);
+	struct node *n;
+	struct p9_fid *old;
+
+	if (!(qid->type & P9_QTDIR))
+		return NULL;
+	pthread_mutex_lock(&tlk);
+	if ((n = find(qid->path)) == NULL || n == &root ||
+	    other_folder(n, fid)) {
+		pthread_mutex_unlock(&tlk);
+		return NULL;
+	}
+	pthread_mutex_lock(&n->lk);
+	if (!n->haslast || !S_ISDIR(n->last.st_mode)) {
+		pthread_mutex_unlock(&n->lk);
+		pthread_mutex_unlock(&tlk);
+		return NULL;
+	}
+	*st = n->last;
+	pthread_mutex_unlock(&n->lk);
+	old = swap_fid(n, fid);
+	n->nlookup++;
+	pthread_mutex_unlock(&tlk);
+	p9_fid_put_nowait(old);
+	return n;
+}
+
 void
 node_refresh(struct p9_fid *fid)
 {

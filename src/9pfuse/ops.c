@@ -63,11 +63,29 @@ entry_of(struct p9_fid *dir, const char *name, struct fuse_entry_param *e,
 {
 	struct p9_fid *f;
 	struct p9_stbuf st;
+	struct stat st_last;
 	struct node *n;
 	int err;
 
 	if ((err = p9_walk(dir, name, &f)) != 0)
 		return errno_of(err);
+	/*
+	 * With attribute and entry timeouts of 0 the kernel looks every
+	 * folder on a path up again each time the path is used (`ls -l d`:
+	 * d once per entry).  For a folder we hold, the walk shows the name
+	 * still leads to it; the attributes it goes back with are the last
+	 * ones the server gave, which the kernel keeps only until it needs
+	 * them (attribute timeout 0: the next stat or permission check asks
+	 * the server).  One round trip per folder on the path, not two.
+	 */
+	if (!req && cfg.attr_timeout == 0 &&
+	    (n = node_enter_folder(f, &st_last)) != NULL) {
+		memset(e, 0, sizeof *e);
+		e->ino = (fuse_ino_t)(uintptr_t)n;
+		e->generation = 1;
+		e->attr = st_last;
+		return 0;
+	}
 	if ((err = p9_getattr(f, &st)) != 0) {
 		p9_fid_put(f);
 		return errno_of(err);
@@ -76,7 +94,12 @@ entry_of(struct p9_fid *dir, const char *name, struct fuse_entry_param *e,
 		give_to_caller(req, f, &st);
 	if ((n = node_enter(f, &st)) == NULL)
 		return ENOMEM;
-	return fill_entry(n, &st, e);
+	err = fill_entry(n, &st, e);
+	pthread_mutex_lock(&n->lk);
+	n->last = e->attr;
+	n->haslast = 1;
+	pthread_mutex_unlock(&n->lk);
+	return err;
 }
 
 static void
