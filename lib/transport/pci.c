@@ -151,7 +151,8 @@ why_not(struct p9_vdev *d)
 		    "mode");
 	else if (!d->group[0] && drv[0] != 'Y')
 		snprintf(d->why, sizeof d->why, "no IOMMU group and VFIO's "
-		    "no-IOMMU mode is off");
+		    "no-IOMMU mode is off (echo Y > /sys/module/vfio/"
+		    "parameters/enable_unsafe_noiommu_mode)");
 	if (d->why[0] || !d->group[0])
 		goto out;
 	/* every other device of the group must be free for vfio-pci */

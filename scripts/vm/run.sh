@@ -7,26 +7,28 @@
 # otherwise QEMU's own status (1 if QEMU ended cleanly without the line).
 #
 # usage: scripts/vm/run.sh [--timeout SECS] [--share TAG=DIR[:OPTS]]...
-#            --initrd FILE [--mem MB] [-- EXTRA-QEMU-ARGS...]
+#            --initrd FILE [--mem MB] [--no-iommu] [-- EXTRA-QEMU-ARGS...]
 #   OPTS are appended to the -device virtio-9p-pci line, e.g.
 #   disable-legacy=on,iommu_platform=on  or  disable-modern=on
+#   --no-iommu boots without the virtual IOMMU (as a bhyve guest is)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 
 usage() {
-	echo "usage: $0 [--timeout SECS] [--share TAG=DIR[:OPTS]]... --initrd FILE [--mem MB] [-- QEMU-ARGS...]" >&2
+	echo "usage: $0 [--timeout SECS] [--share TAG=DIR[:OPTS]]... --initrd FILE [--mem MB] [--no-iommu] [-- QEMU-ARGS...]" >&2
 	exit 2
 }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 2; }
 
-timeout_s=300 mem=1024 initrd='' shares=() extra=()
+timeout_s=300 mem=1024 initrd='' shares=() extra=() iommu=1
 while (($#)); do
 	case $1 in
 	--timeout) (($# >= 2)) || usage; timeout_s=$2; shift 2 ;;
 	--share) (($# >= 2)) || usage; shares+=("$2"); shift 2 ;;
 	--initrd) (($# >= 2)) || usage; initrd=$2; shift 2 ;;
 	--mem) (($# >= 2)) || usage; mem=$2; shift 2 ;;
+	--no-iommu) iommu=0; shift ;;
 	--) shift; extra=("$@"); break ;;
 	*) usage ;;
 	esac
@@ -38,12 +40,16 @@ done
 kdir=$("$here/kernel.sh")
 
 # shellcheck disable=SC2054 # commas separate QEMU suboptions, not elements
-args=(
-	-accel tcg -cpu max -machine q35,kernel-irqchip=split
-	-device intel-iommu,intremap=on,caching-mode=on
+args=(-accel tcg -cpu max -machine q35,kernel-irqchip=split)
+if ((iommu)); then
+	args+=(-device intel-iommu,intremap=on,caching-mode=on)
+	cmdline="console=ttyS0 intel_iommu=on quiet panic=-1"
+else
+	cmdline="console=ttyS0 intel_iommu=off quiet panic=-1"
+fi
+args+=(
 	-m "$mem" -smp 2 -nographic -no-reboot -nic none
-	-kernel "$kdir/vmlinuz" -initrd "$initrd"
-	-append "console=ttyS0 intel_iommu=on quiet panic=-1"
+	-kernel "$kdir/vmlinuz" -initrd "$initrd" -append "$cmdline"
 )
 n=0
 for s in "${shares[@]}"; do

@@ -30,6 +30,22 @@ driver_of() {
 
 echo 64 >/proc/sys/vm/nr_hugepages
 mkdir -p /mnt/fuse /mnt/kernel
+
+# virtio-test.sh's second guest, booted without an IOMMU (as a bhyve guest
+# is; run.sh --no-iommu): Debian's kernel has no VFIO no-IOMMU mode, so the
+# device cannot be used, and every way in says what to do about it
+if ! grep -q intel_iommu=on /proc/cmdline; then
+	echo	# the console's escape sequences end on this line, not on a T line
+	why="no IOMMU group: boot with intel_iommu=on (or amd_iommu=on), or enable VFIO's no-IOMMU mode"
+	t "noiommu-devices-says-why" sh -c "9pctl devices | tee /dev/stderr | grep ' m2 ' | grep -F \"no: $why\""
+	t "noiommu-9pctl" sh -c "! 9pctl -a virtio:m2 version 2>/tmp/e; cat /tmp/e; grep -qF \"(m2): $why\" /tmp/e"
+	t "noiommu-9pfuse" sh -c "! 9pfuse m2 /mnt/fuse 2>/tmp/e; cat /tmp/e; grep -qF \"$why\" /tmp/e &&
+	    ! grep -q ' /mnt/fuse ' /proc/mounts"
+	t "noiommu-driver-kept" test "$(driver_of "$(bdf_of m2)")" = virtio-pci
+	t "noiommu-kernel-mounts" sh -c "mount -t 9p -o trans=virtio,version=9p2000.L m2 /mnt/kernel &&
+	    ls /mnt/kernel | grep -q from-host.bin; r=\$?; umount /mnt/kernel; exit \$r"
+	exit 0
+fi
 echo "guest: $(9pctl devices | wc -l) lines of 9pctl devices:"
 9pctl devices
 

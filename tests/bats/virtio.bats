@@ -74,3 +74,8 @@ check() { # check NAME...: each must have passed in the guest
 	check "reset-9pctl" "reset-9pctl-restored" "reset-9pfuse" "reset-9pfuse-restored" \
 	    "m2 kernel-mounts-after"
 }
+
+@test "a guest without an IOMMU: devices, 9pctl and 9pfuse say what to do; the device stays with its driver" {
+	check "noiommu-devices-says-why" "noiommu-9pctl" "noiommu-9pfuse" \
+	    "noiommu-driver-kept" "noiommu-kernel-mounts"
+}
