@@ -720,7 +720,15 @@ fs_init(void *ud, struct fuse_conn_info *conn)
 	}
 	if (cfg.posixacl && (conn->capable & FUSE_CAP_POSIX_ACL))
 		conn->want |= FUSE_CAP_POSIX_ACL;
-	if (cfg.cache == CACHE_NONE || cfg.cache == CACHE_MMAP ||
-	    cfg.cache == CACHE_READAHEAD)
+	/*
+	 * With auto_inval_data and attribute timeouts of 0 the kernel asks
+	 * for the attributes before every read(2) (a Tgetattr per 128 KiB
+	 * of `cat`).  cache=mmap is close-to-open, as v9fs's: pages are
+	 * dropped at each open (keep_cache 0), and a size change seen by a
+	 * stat drops them too, without it.
+	 */
+	if (cfg.cache == CACHE_NONE || cfg.cache == CACHE_READAHEAD)
 		conn->want |= FUSE_CAP_AUTO_INVAL_DATA;
+	else if (cfg.cache == CACHE_MMAP)
+		conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 }

@@ -449,6 +449,33 @@ link_into_path() {
 	rm -rf "$EXPORT/lsd"
 }
 
+@test "default cache=mmap: reads ask for no attributes; a reopen or a size change shows the server's data" {
+	head -c 4194304 /dev/urandom >"$EXPORT/ra.bin"
+	mount_bg "trace=$T/trace"
+	# 4 MiB read 64 KiB at a time: 64 read(2) calls
+	dd if="$M/ra.bin" of="$T/got" bs=64k 2>/dev/null
+	cmp "$EXPORT/ra.bin" "$T/got"
+	# changed in place on the server (same size): the next open sees it
+	# (close-to-open: pages are dropped at each open)
+	printf 'AAAA' >"$EXPORT/co.txt"
+	exec 4<"$M/co.txt"
+	[ "$(head -c 4 <&4)" = AAAA ]
+	printf 'BBBB' >"$EXPORT/co.txt"
+	[ "$(cat "$M/co.txt")" = BBBB ]
+	# grown on the server: reading past the old end asks and finds the rest
+	printf 'BBBBCCCC' >"$EXPORT/co.txt"
+	[ "$(tail -c 4 <&4)" = CCCC ]
+	exec 4<&-
+	unmount_and_wait "$M"
+	"$TRACE9P" -r "$T/trace" >"$T/trace.txt"
+	reads=$(grep -c ' Tread tag [0-9]* fid [0-9]*</ra.bin> ' "$T/trace.txt")
+	getattrs=$(grep -c ' Tgetattr tag [0-9]* fid [0-9]*</ra.bin> ' "$T/trace.txt")
+	echo "ra.bin: $reads Treads, $getattrs Tgetattrs"
+	[ "$reads" -ge 4 ]
+	[ "$getattrs" -le 4 ]
+	rm -f "$EXPORT/ra.bin" "$EXPORT/co.txt"
+}
+
 @test "cache=loose: writes through the mount reach the server by close" {
 	mount_bg cache=loose
 	seq 1 20000 >"$M/loose.txt"
