@@ -46,6 +46,11 @@ wait_unix() { # wait_unix PATH
 # seen another way.  One device serves one process (VFIO), hence several
 # TAGs per slot: one per 9pfuse mounted at once.
 
+# QEMU scales statfs's block size (and so the block counts) by the msize
+# of the session: the twin and the 9pfuse mounts use the same one, the
+# kernel's largest over virtio, so that df agrees between them
+P9_VIRTIO_MSIZE=512000
+
 # virtio_skip WHY: skip a test that cannot work over virtio-9p
 virtio_skip() {
 	[ -z "${P9_VIRTIO:-}" ] || skip "virtio ($P9_VIRTIO): $*"
@@ -86,7 +91,7 @@ virtio_export() {
 	# cache=none: every stat and read goes to the host, so what a 9pfuse
 	# device changed is seen at once; access=client: the guest's uid
 	# creates, so root's files are root's on the host as well
-	local opts=trans=virtio,version=9p2000.L,cache=none,access=client
+	local opts=trans=virtio,version=9p2000.L,cache=none,access=client,msize=$P9_VIRTIO_MSIZE
 	stage=$(mktemp -d)
 	mount -t 9p -o "$opts" "$3" "$stage"
 	find "$stage" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
@@ -178,6 +183,7 @@ mount_9pfuse() {
 	local addr=$1 dir=$2 mnt=$3 opts=${4:-}
 	if [ -n "${P9_VIRTIO:-}" ]; then
 		addr=virtio:$(virtio_free_tag "$addr") || return 1
+		[[ ,$opts, == *,msize=* ]] || opts=msize=$P9_VIRTIO_MSIZE${opts:+,$opts}
 	fi
 	mkdir -p "$mnt"
 	rm -f "$mnt.status"
