@@ -132,7 +132,7 @@ while read -r kind suite filter; do
 		set --
 	fi
 	P9_VIRTIO=$kind timeout -k 10 "${GS_SUITE_TIMEOUT:-600}" \
-	    bats --tap "$@" "$suites/$suite.bats" 2>&1 </dev/null |
+	    bats --tap -T "$@" "$suites/$suite.bats" 2>&1 </dev/null |
 	    awk -v p="$kind: $suite: " '
 		/^ok [0-9]+ /     { sub(/^ok [0-9]+ /, ""); print "GS ok " p $0; fflush(); next }
 		/^not ok [0-9]+ / { sub(/^not ok [0-9]+ /, ""); print "GS not ok " p $0; fflush(); next }

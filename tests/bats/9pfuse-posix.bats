@@ -73,7 +73,13 @@ $1" "${@:2}"
 }
 
 # the stat fields that must agree between the mount and the export
-fields() { stat -c '%n|%F|%s|%b|%f|%u|%g|%h|%i|%t|%T|%x|%y|%z' "$@" | sed 's|^.*/||'; }
+# (fields -x: of the export, its inode numbers as the server has them)
+fields() {
+	local o=0
+	[ "$1" != -x ] || { o=${P9_XINO:-0}; shift; }
+	stat -c '%n|%F|%s|%b|%f|%u|%g|%h|%i|%t|%T|%x|%y|%z' "$@" | sed 's|^.*/||' |
+	    awk -F'|' -v o="$o" 'BEGIN { OFS = "|" } { $9 -= o; print }'
+}
 
 # ---- lookup and attributes ---------------------------------------------------
 
@@ -102,15 +108,19 @@ fields() { stat -c '%n|%F|%s|%b|%f|%u|%g|%h|%i|%t|%T|%x|%y|%z' "$@" | sed 's|^.*
 	head -c 100000 /dev/urandom >"$X/big"
 	mkdir "$X/dir"
 	ln -s file "$X/sym"
-	mkfifo "$X/fifo"
+	types="file big dir sym chr"
+	if fifos; then
+		mkfifo "$X/fifo"
+		types="$types fifo"
+	fi
 	mknod "$X/chr" c 1 3
 	chmod 4751 "$X/big"
 	chown 65534:65534 "$X/file"
 	touch -d '2001-02-03 04:05:06.123456789' "$X/file"
-	for f in file big dir sym fifo chr; do
-		diff <(fields "$X/$f") <(fields "$D/$f")
+	for f in $types; do
+		diff <(fields -x "$X/$f") <(fields "$D/$f")
 	done
-	[ "$(stat -c %i "$D")" = "$(stat -c %i "$X")" ]
+	[ "$(stat -c %i "$D")" = "$(xino "$X")" ]
 }
 
 @test "setattr: chmod sets the mode bits on the export, setuid and sticky too" {
@@ -188,12 +198,13 @@ fields() { stat -c '%n|%F|%s|%b|%f|%u|%g|%h|%i|%t|%T|%x|%y|%z' "$@" | sed 's|^.*
 	printf 'x' >"$X/a"
 	head -c 5000 /dev/zero >"$X/b c"
 	ln -s a "$X/link"
-	mkfifo "$X/fifo"
+	! fifos || mkfifo "$X/fifo"
 	chmod 0600 "$X/a"
 	chown 65534:65534 "$X/b c"
 	diff <(ls -la --time-style=full-iso "$X" | squeeze) \
 	    <(ls -la --time-style=full-iso "$D" | squeeze)
-	diff <(ls -ai "$X" | grep -v ' \.\.*$') <(ls -ai "$D" | grep -v ' \.\.*$')
+	diff <(ls -ai "$X" | inos "${P9_XINO:-0}" | grep -v ' \.\.*$') \
+	    <(ls -ai "$D" | inos | grep -v ' \.\.*$')
 	run ls "$D/missing"
 	[[ "$output" == *"No such file or directory"* ]]
 	run ls "$D/a/"
@@ -531,8 +542,8 @@ print(e(renameat2, d + "/r1", d + "/r3", 1))
 	ln "$D/f" "$D/d/hard"
 	[ "$(stat -c %h "$X/f")" = 2 ]
 	[ "$(stat -c %i "$X/d/hard")" = "$(stat -c %i "$X/f")" ]
-	[ "$(stat -c '%h %i' "$D/f")" = "$(stat -c '%h %i' "$X/f")" ]
-	[ "$(stat -c '%h %i' "$D/d/hard")" = "$(stat -c '%h %i' "$X/f")" ]
+	[ "$(stat -c '%h %i' "$D/f")" = "$(stat -c %h "$X/f") $(xino "$X/f")" ]
+	[ "$(stat -c '%h %i' "$D/d/hard")" = "$(stat -c %h "$X/f") $(xino "$X/f")" ]
 	printf more >>"$D/d/hard"
 	[ "$(cat "$X/f")" = datamore ]
 	run ln "$D/f" "$D/d/hard"
@@ -565,20 +576,25 @@ print(e(renameat2, d + "/r1", d + "/r3", 1))
 }
 
 @test "mknod and mkfifo make a fifo and a device on the export" {
-	mkfifo -m 0640 "$D/fifo"
-	[ "$(stat -c '%F %a' "$X/fifo")" = "fifo 640" ]
+	# (the FIFO parts where the server makes them: see fifos)
+	if fifos; then
+		mkfifo -m 0640 "$D/fifo"
+		[ "$(stat -c '%F %a' "$X/fifo")" = "fifo 640" ]
+	fi
 	mknod "$D/null" c 1 3
 	[ "$(stat -c '%F %t %T' "$X/null")" = "character special file 1 3" ]
 	mknod "$D/blk" b 7 0
 	[ "$(stat -c '%F %t %T' "$X/blk")" = "block special file 7 0" ]
 	py 'os.mknod(sys.argv[1], 0o600 | stat.S_IFREG)' "$D/reg"
 	[ "$(stat -c '%F %a %s' "$X/reg")" = "regular empty file 600 0" ]
-	run mkfifo "$D/fifo"
-	[[ "$output" == *"File exists"* ]]
-	# the fifo works through the mount
-	(echo through >"$D/fifo") &
-	[ "$(timeout 10 cat "$D/fifo")" = through ]
-	wait
+	if fifos; then
+		run mkfifo "$D/fifo"
+		[[ "$output" == *"File exists"* ]]
+		# the fifo works through the mount
+		(echo through >"$D/fifo") &
+		[ "$(timeout 10 cat "$D/fifo")" = through ]
+		wait
+	fi
 	# a FUSE mount is nodev: the device node itself does not open
 	run cat "$D/null"
 	[[ "$output" == *"Permission denied"* ]]
@@ -805,6 +821,7 @@ print(open(p).read())
 }
 
 @test "locks between two mounts (two 9P clients) go through the server" {
+	virtio_skip "QEMU's 9p server grants every Tlock and answers every Tgetlock with F_UNLCK: no lock is seen between clients"
 	touch "$X/f"
 	P=$PMNT/t$BATS_TEST_NUMBER
 	run py '
@@ -922,7 +939,7 @@ print(os.access(p + "/0644", os.R_OK), os.access(p + "/0644", os.W_OK),
 	UX=$UEXPORT/t$BATS_TEST_NUMBER
 	UD=$UMNT/t$BATS_TEST_NUMBER
 	mkdir -p "$UX"
-	[ "$(stat -c %i "$UMNT")" = "$(stat -c %i "$UEXPORT")" ]
+	[ "$(stat -c %i "$UMNT")" = "$(xino "$UEXPORT")" ]
 	mkdir "$UD/a"
 	head -c $((3 << 20)) /dev/urandom >"$BATS_TEST_TMPDIR/r"
 	cp "$BATS_TEST_TMPDIR/r" "$UD/a/f"
@@ -934,8 +951,10 @@ print(os.access(p + "/0644", os.R_OK), os.access(p + "/0644", os.W_OK),
 	[ "$(stat -c %h "$UX/g")" = 2 ]
 	ln -s g "$UD/s"
 	[ "$(readlink "$UX/s")" = g ]
-	mkfifo "$UD/p"
-	[ "$(stat -c %F "$UX/p")" = fifo ]
+	if fifos; then
+		mkfifo "$UD/p"
+		[ "$(stat -c %F "$UX/p")" = fifo ]
+	fi
 	chmod 0600 "$UD/g"
 	truncate -s 10 "$UD/g"
 	[ "$(stat -c '%a %s' "$UX/g")" = "600 10" ]
@@ -945,7 +964,8 @@ print(os.access(p + "/0644", os.R_OK), os.access(p + "/0644", os.W_OK),
 	[[ "$output" == *"File exists"* ]]
 	run rmdir "$UD/a"
 	[[ "$output" == *"Directory not empty"* ]]
-	rm "$UD/a/h" "$UD/g" "$UD/s" "$UD/p"
+	rm "$UD/a/h" "$UD/g" "$UD/s"
+	! fifos || rm "$UD/p"
 	rmdir "$UD/a"
 	[ -z "$(ls -A "$UX")" ]
 	[ "$(df -k --output=size "$UD" | tail -1)" = "$(df -k --output=size "$UX" | tail -1)" ]

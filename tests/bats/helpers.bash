@@ -102,12 +102,40 @@ virtio_export() {
 	mount -t 9p -o "$opts" "$3" "$dir"
 	chmod "$mode" "$dir"
 	ADDR=virtio:$4
+	# the kernel's v9fs shows inode numbers as qid.path + 2 (Linux 6.1's
+	# v9fs_qid2ino): measured here on the root, taken off by xino
+	local q
+	q=$("$CTL" -a "$ADDR" stat / | sed -n 's/.*Qid: path \(0x[0-9a-f]*\) .*/\1/p')
+	[ -n "$q" ] || { echo "9pctl -a $ADDR stat / gave no qid" >&2; return 1; }
+	P9_XINO=$(($(stat -c %i "$dir") - q))
+	P9_VIRTIO_FIFOS=no
+	! mkfifo "$dir/.fifo-probe" 2>/dev/null || P9_VIRTIO_FIFOS=yes
+	rm -f "$dir/.fifo-probe"
+	export P9_XINO P9_VIRTIO_FIFOS
 	(
 		trap 'umount "$dir" || umount -l "$dir"; exit 0' TERM
 		while :; do sleep 0.2; done
 	) 3>&- &
 	DIOD_PID=$!
 	export ADDR DIOD_PID P9_VIRTIO_NEXT
+}
+
+# xino PATH: the inode number the server has for PATH in an export
+# folder (P9_XINO: what the export's view adds, in virtio mode)
+xino() {
+	echo $(($(stat -c %i "$1") - ${P9_XINO:-0}))
+}
+
+# inos [OFFSET]: ls -ai lines with OFFSET taken off each inode number
+inos() {
+	awk -v o="${1:-0}" '{ $1 -= o; print }'
+}
+
+# fifos: whether the server makes FIFOs (virtio_export tries).  QEMU's 9p
+# server (7.2, local backend, security_model=none) failed Tmknod of a FIFO
+# with ENXIO, through any client
+fifos() {
+	[ -z "${P9_VIRTIO:-}" ] || [ "${P9_VIRTIO_FIFOS:-}" = yes ]
 }
 
 # start_diod DIR [tcp|unix]: sets ADDR, DIOD_PID
