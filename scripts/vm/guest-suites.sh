@@ -153,9 +153,7 @@ fi
 : >"$work/timings"
 start=$(date +%s)
 set +e
-# passthrough: QEMU (root) passes every xattr namespace through, as diod
-# does; with none, trusted.* and security.* are "not supported"
-"$top/scripts/vm/run.sh" --timeout "${GS_TIMEOUT:-900}" --mem 2048 --security-model passthrough \
+"$top/scripts/vm/run.sh" --timeout "${GS_TIMEOUT:-900}" --mem 2048 \
 	--initrd "$work/initrd.gz" "${shares[@]}" >"$work/console.log" 2>&1
 rc=$?
 set -e

@@ -7,30 +7,26 @@
 # otherwise QEMU's own status (1 if QEMU ended cleanly without the line).
 #
 # usage: scripts/vm/run.sh [--timeout SECS] [--share TAG=DIR[:OPTS]]...
-#            --initrd FILE [--mem MB] [--security-model MODEL]
-#            [-- EXTRA-QEMU-ARGS...]
+#            --initrd FILE [--mem MB] [-- EXTRA-QEMU-ARGS...]
 #   OPTS are appended to the -device virtio-9p-pci line, e.g.
 #   disable-legacy=on,iommu_platform=on  or  disable-modern=on
-#   MODEL is every -fsdev's security_model: none (the default) or
-#   passthrough (QEMU as root: trusted.* and security.* xattrs pass too)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 
 usage() {
-	echo "usage: $0 [--timeout SECS] [--share TAG=DIR[:OPTS]]... --initrd FILE [--mem MB] [--security-model MODEL] [-- QEMU-ARGS...]" >&2
+	echo "usage: $0 [--timeout SECS] [--share TAG=DIR[:OPTS]]... --initrd FILE [--mem MB] [-- QEMU-ARGS...]" >&2
 	exit 2
 }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 2; }
 
-timeout_s=300 mem=1024 initrd='' shares=() extra=() model=none
+timeout_s=300 mem=1024 initrd='' shares=() extra=()
 while (($#)); do
 	case $1 in
 	--timeout) (($# >= 2)) || usage; timeout_s=$2; shift 2 ;;
 	--share) (($# >= 2)) || usage; shares+=("$2"); shift 2 ;;
 	--initrd) (($# >= 2)) || usage; initrd=$2; shift 2 ;;
 	--mem) (($# >= 2)) || usage; mem=$2; shift 2 ;;
-	--security-model) (($# >= 2)) || usage; model=$2; shift 2 ;;
 	--) shift; extra=("$@"); break ;;
 	*) usage ;;
 	esac
@@ -38,7 +34,6 @@ done
 [[ -n $initrd ]] || usage
 [[ -r $initrd ]] || die "cannot read $initrd"
 [[ $timeout_s =~ ^[0-9]+$ && $mem =~ ^[0-9]+$ ]] || die "--timeout and --mem take whole numbers"
-[[ $model == none || $model == passthrough ]] || die "--security-model: none or passthrough"
 
 kdir=$("$here/kernel.sh")
 
@@ -56,7 +51,7 @@ for s in "${shares[@]}"; do
 	dir=${rest%%:*} opts=
 	[[ $rest == *:* ]] && opts=,${rest#*:}
 	[[ $s == *=* && -n $tag && -d $dir ]] || die "--share $s: want TAG=DIR[:OPTS] with an existing DIR"
-	args+=(-fsdev "local,path=$dir,security_model=$model,id=fs$n"
+	args+=(-fsdev "local,path=$dir,security_model=none,id=fs$n"
 		-device "virtio-9p-pci,fsdev=fs$n,mount_tag=$tag$opts")
 	n=$((n + 1))
 done

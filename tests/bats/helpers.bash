@@ -108,10 +108,11 @@ virtio_export() {
 	q=$("$CTL" -a "$ADDR" stat / | sed -n 's/.*Qid: path \(0x[0-9a-f]*\) .*/\1/p')
 	[ -n "$q" ] || { echo "9pctl -a $ADDR stat / gave no qid" >&2; return 1; }
 	P9_XINO=$(($(stat -c %i "$dir") - q))
-	P9_VIRTIO_FIFOS=no
-	! mkfifo "$dir/.fifo-probe" 2>/dev/null || P9_VIRTIO_FIFOS=yes
-	rm -f "$dir/.fifo-probe"
-	export P9_XINO P9_VIRTIO_FIFOS
+	P9_VIRTIO_SPECIALS=no
+	! { mkfifo "$dir/.probe-fifo" && mknod "$dir/.probe-chr" c 1 3; } 2>/dev/null ||
+		P9_VIRTIO_SPECIALS=yes
+	rm -f "$dir/.probe-fifo" "$dir/.probe-chr"
+	export P9_XINO P9_VIRTIO_SPECIALS
 	(
 		trap 'umount "$dir" || umount -l "$dir"; exit 0' TERM
 		while :; do sleep 0.2; done
@@ -131,11 +132,14 @@ inos() {
 	awk -v o="${1:-0}" '{ $1 -= o; print }'
 }
 
-# fifos: whether the server makes FIFOs (virtio_export tries).  QEMU's 9p
-# server (7.2, local backend, security_model=none) failed Tmknod of a FIFO
-# with ENXIO, through any client
-fifos() {
-	[ -z "${P9_VIRTIO:-}" ] || [ "${P9_VIRTIO_FIFOS:-}" = yes ]
+# specials: whether the server makes FIFOs and device nodes (virtio_export
+# tries).  QEMU's 9p server (7.2, local backend, security_model none and
+# passthrough alike) fails Tmknod of a FIFO or a character device with
+# ENXIO, from either client (v9fs or 9pfuse): most likely its fix for
+# CVE-2023-2861, which refuses to open special files, also hitting the
+# chmod after the mknod (the node is then removed)
+specials() {
+	[ -z "${P9_VIRTIO:-}" ] || [ "${P9_VIRTIO_SPECIALS:-}" = yes ]
 }
 
 # start_diod DIR [tcp|unix]: sets ADDR, DIOD_PID
