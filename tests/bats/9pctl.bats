@@ -20,9 +20,13 @@ setup() {
 }
 
 @test "version names the dialect and the msize diod grants" {
+	# diod grants 64 KiB at most; QEMU's server what is asked (524288)
+	want=65536
+	[ -z "${P9_VIRTIO:-}" ] || want=524288
 	run ctl version
+	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$output" = "9P2000.L msize 65536" ]
+	[ "$output" = "9P2000.L msize $want" ]
 	run ctl -m 16384 version
 	[ "$output" = "9P2000.L msize 16384" ]
 }
@@ -191,8 +195,13 @@ setup() {
 		[ "$status" -eq 1 ]
 	fi
 	run "$CTL" -a "$ADDR" -V 9P2000 version
+	echo "$output"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"server refused version 9P2000 msize 524288"* ]]
+	if [ -z "${P9_VIRTIO:-}" ]; then
+		[[ "$output" == *"server refused version 9P2000 msize 524288"* ]]
+	else	# QEMU's server answers what it does not speak with "unknown"
+		[[ "$output" == *"server answered version 'unknown' msize "*" to 9P2000 msize 524288"* ]]
+	fi
 }
 
 @test "usage text equals the man page SYNOPSIS" {

@@ -212,6 +212,7 @@ fields() {
 }
 
 @test "readdir: a 10000-entry folder lists every name; readdirplus ls -l matches" {
+	virtio_slow "~270 s"
 	(cd "$X" && seq -f 'entry-%05g' 10000 | xargs touch)
 	[ "$(ls -f "$D" | grep -c '^entry-')" = 10000 ]
 	diff <(ls "$X") <(ls "$D")
@@ -266,6 +267,7 @@ fields() {
 }
 
 @test "rmdir, then mkdir given the removed folder's inode number, while its dentry is held" {
+	virtio_slow "~25 s"
 	# servers hand a removed folder's inode number to the next file made;
 	# the kernel can't give the old folder's inode (still held here by a
 	# process whose working folder it was) a second name, so the new
@@ -791,6 +793,7 @@ os.waitpid(pid, 0)
 }
 
 @test "POSIX and flock locks: four processes incrementing a counter lose no update" {
+	virtio_slow "~50 s"
 	count='
 p, kind = sys.argv[1], sys.argv[2]
 kids = []
@@ -1000,6 +1003,7 @@ print(os.listxattr(d + "/l"))
 }
 
 @test "unix socket: fsx, 10000 random operations, zero mismatches" {
+	virtio_slow "~135 s"
 	run timeout 600 "$FSX" -N 10000 "$UMNT/fsx"
 	echo "$output"
 	[ "$status" -eq 0 ]

@@ -46,6 +46,12 @@ wait_unix() { # wait_unix PATH
 # seen another way.  One device serves one process (VFIO), hence several
 # TAGs per slot: one per 9pfuse mounted at once.
 
+# virtio_slow WHAT: skip a test too slow for the guest's time budget under
+# TCG (scripts/vm/guest-suites.sh); it runs against diod on the host
+virtio_slow() {
+	virtio_skip "$* under TCG: over the guest's time budget (runs against diod on the host)"
+}
+
 # QEMU scales statfs's block size (and so the block counts) by the msize
 # of the session: the twin and the 9pfuse mounts use the same one, the
 # kernel's largest over virtio, so that df agrees between them
