@@ -104,7 +104,6 @@ pre() { # pre KIND: the host's file, read byte-exact both ways
 		res fail "$k: the host's file, byte-exact through 9pctl get"
 	fi
 	rm -f /tmp/got
-	echo "GS # $k: 9pctl version: $(9pctl -a "virtio:$t1" version 2>&1); -V 9P2000: $(9pctl -a "virtio:$t1" -V 9P2000 version 2>&1)"
 	if 9pfuse "virtio:$t1" /mnt/gs &&
 		[ "$(sha256sum </mnt/gs/from-host.bin | cut -d' ' -f1)" = "$want" ] &&
 		umount /mnt/gs && wait_fuse_gone; then
