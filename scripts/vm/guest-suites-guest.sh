@@ -40,7 +40,7 @@ driver_of() {
 }
 
 wait_fuse_gone() { # a 9pfuse gives its device back as it exits
-	for i in $(seq 100); do pidof 9pfuse >/dev/null || return 0; sleep 0.1; done
+	for _ in $(seq 100); do pidof 9pfuse >/dev/null || return 0; sleep 0.1; done
 	return 1
 }
 

@@ -51,6 +51,7 @@ m2 9pctl $SUBSET_CTL
 m2 9pfuse-posix $SUBSET_POSIX
 l1 9pctl $SUBSET_CTL
 l1 9pfuse-posix $SUBSET_POSIX"}
+# shellcheck disable=SC2054 # commas separate QEMU suboptions
 declare -A OPTS=([m1]=disable-legacy=on,iommu_platform=on [m2]=disable-legacy=on
 	[l1]=disable-modern=on)
 KINDS=(m1 m2 l1)

@@ -93,6 +93,7 @@ virtio_export() {
 	P9_VIRTIO_NEXT=$((${P9_VIRTIO_NEXT:-0} + 1))
 	line=$(virtio_slot "$P9_VIRTIO_NEXT")
 	[ -n "$line" ] || { echo "no slot $P9_VIRTIO_NEXT of kind $P9_VIRTIO" >&2; return 1; }
+	# shellcheck disable=SC2086 # KIND SLOT TWIN TAG...: split on purpose
 	set -- $line
 	# cache=none: every stat and read goes to the host, so what a 9pfuse
 	# device changed is seen at once; access=client: the guest's uid
