@@ -98,6 +98,9 @@ for k in "${KINDS[@]}"; do
 	shares+=(--share "${k}t2=$work/$k/s2:disable-legacy=on")
 done
 printf '%s\n' "$PLAN" >"$work/etc/guest-suites.plan"
+# the host's clock, for the guest's (see guest-suites-guest.sh)
+mkdir -p "$work/clock"
+shares+=(--share "clk=$work/clock:disable-legacy=on")
 
 # ---- the initramfs -----------------------------------------------------------
 files=()
