@@ -63,6 +63,27 @@ if [ -x "$P9_BUILD/9pctl" ]; then
 		esac
 	done < <(bats --tap tests/bats 2>&1)
 fi
+# 3b. the 9pctl and 9pfuse-posix suites inside a QEMU guest over virtio-9p,
+# for each device kind (scripts/vm/guest-suites.sh): each guest test counts
+# as one here; a guest that never boots or times out is a failure
+if command -v qemu-system-x86_64 >/dev/null; then
+	gs_lines=0
+	mkdir -p "$top/build-logs"
+	while read -r line; do
+		case $line in
+		"ok "*"# skip"*) note skip "guest: ${line#ok }" ;;
+		"ok "*) note pass "guest: ${line#ok }" ;;
+		"not ok "*) note fail "guest: ${line#not ok }" ;;
+		"#"*) echo "$line"; continue ;;
+		*) continue ;;
+		esac
+		gs_lines=$((gs_lines + 1))
+	done < <(scripts/vm/guest-suites.sh "$top/build-guest-suites" 2>"$top/build-logs/guest-suites.log"; echo "# guest-suites.sh status $?")
+	[ "$gs_lines" -gt 0 ] || note fail "guest suites: no results (see build-logs/guest-suites.log)"
+else
+	note skip "guest suites: qemu-system-x86_64 is not installed"
+fi
+
 # 4. libFuzzer targets (tests/fuzz/README): every tests/fuzz/*.c, from its
 # seeds, for a bounded number of inputs; a crash, leak, sanitizer report or
 # hang fails it

@@ -73,7 +73,13 @@ $1" "${@:2}"
 }
 
 # the stat fields that must agree between the mount and the export
-fields() { stat -c '%n|%F|%s|%b|%f|%u|%g|%h|%i|%t|%T|%x|%y|%z' "$@" | sed 's|^.*/||'; }
+# (fields -x: of the export, its inode numbers as the server has them)
+fields() {
+	local o=0
+	[ "$1" != -x ] || { o=${P9_XINO:-0}; shift; }
+	stat -c '%n|%F|%s|%b|%f|%u|%g|%h|%i|%t|%T|%x|%y|%z' "$@" | sed 's|^.*/||' |
+	    awk -F'|' -v o="$o" 'BEGIN { OFS = "|" } { $9 -= o; print }'
+}
 
 # ---- lookup and attributes ---------------------------------------------------
 
@@ -102,15 +108,19 @@ fields() { stat -c '%n|%F|%s|%b|%f|%u|%g|%h|%i|%t|%T|%x|%y|%z' "$@" | sed 's|^.*
 	head -c 100000 /dev/urandom >"$X/big"
 	mkdir "$X/dir"
 	ln -s file "$X/sym"
-	mkfifo "$X/fifo"
-	mknod "$X/chr" c 1 3
+	types="file big dir sym"
+	if specials; then
+		mkfifo "$X/fifo"
+		mknod "$X/chr" c 1 3
+		types="$types fifo chr"
+	fi
 	chmod 4751 "$X/big"
 	chown 65534:65534 "$X/file"
 	touch -d '2001-02-03 04:05:06.123456789' "$X/file"
-	for f in file big dir sym fifo chr; do
-		diff <(fields "$X/$f") <(fields "$D/$f")
+	for f in $types; do
+		diff <(fields -x "$X/$f") <(fields "$D/$f")
 	done
-	[ "$(stat -c %i "$D")" = "$(stat -c %i "$X")" ]
+	[ "$(stat -c %i "$D")" = "$(xino "$X")" ]
 }
 
 @test "setattr: chmod sets the mode bits on the export, setuid and sticky too" {
@@ -188,12 +198,13 @@ fields() { stat -c '%n|%F|%s|%b|%f|%u|%g|%h|%i|%t|%T|%x|%y|%z' "$@" | sed 's|^.*
 	printf 'x' >"$X/a"
 	head -c 5000 /dev/zero >"$X/b c"
 	ln -s a "$X/link"
-	mkfifo "$X/fifo"
+	! specials || mkfifo "$X/fifo"
 	chmod 0600 "$X/a"
 	chown 65534:65534 "$X/b c"
 	diff <(ls -la --time-style=full-iso "$X" | squeeze) \
 	    <(ls -la --time-style=full-iso "$D" | squeeze)
-	diff <(ls -ai "$X" | grep -v ' \.\.*$') <(ls -ai "$D" | grep -v ' \.\.*$')
+	diff <(ls -ai "$X" | inos "${P9_XINO:-0}" | grep -v ' \.\.*$') \
+	    <(ls -ai "$D" | inos | grep -v ' \.\.*$')
 	run ls "$D/missing"
 	[[ "$output" == *"No such file or directory"* ]]
 	run ls "$D/a/"
@@ -201,6 +212,7 @@ fields() { stat -c '%n|%F|%s|%b|%f|%u|%g|%h|%i|%t|%T|%x|%y|%z' "$@" | sed 's|^.*
 }
 
 @test "readdir: a 10000-entry folder lists every name; readdirplus ls -l matches" {
+	virtio_slow "~270 s"
 	(cd "$X" && seq -f 'entry-%05g' 10000 | xargs touch)
 	[ "$(ls -f "$D" | grep -c '^entry-')" = 10000 ]
 	diff <(ls "$X") <(ls "$D")
@@ -255,6 +267,7 @@ fields() { stat -c '%n|%F|%s|%b|%f|%u|%g|%h|%i|%t|%T|%x|%y|%z' "$@" | sed 's|^.*
 }
 
 @test "rmdir, then mkdir given the removed folder's inode number, while its dentry is held" {
+	virtio_slow "~25 s"
 	# servers hand a removed folder's inode number to the next file made;
 	# the kernel can't give the old folder's inode (still held here by a
 	# process whose working folder it was) a second name, so the new
@@ -531,8 +544,8 @@ print(e(renameat2, d + "/r1", d + "/r3", 1))
 	ln "$D/f" "$D/d/hard"
 	[ "$(stat -c %h "$X/f")" = 2 ]
 	[ "$(stat -c %i "$X/d/hard")" = "$(stat -c %i "$X/f")" ]
-	[ "$(stat -c '%h %i' "$D/f")" = "$(stat -c '%h %i' "$X/f")" ]
-	[ "$(stat -c '%h %i' "$D/d/hard")" = "$(stat -c '%h %i' "$X/f")" ]
+	[ "$(stat -c '%h %i' "$D/f")" = "$(stat -c %h "$X/f") $(xino "$X/f")" ]
+	[ "$(stat -c '%h %i' "$D/d/hard")" = "$(stat -c %h "$X/f") $(xino "$X/f")" ]
 	printf more >>"$D/d/hard"
 	[ "$(cat "$X/f")" = datamore ]
 	run ln "$D/f" "$D/d/hard"
@@ -565,6 +578,7 @@ print(e(renameat2, d + "/r1", d + "/r3", 1))
 }
 
 @test "mknod and mkfifo make a fifo and a device on the export" {
+	specials || skip "virtio ($P9_VIRTIO): QEMU's 9p server fails Tmknod of FIFOs and devices (ENXIO)"
 	mkfifo -m 0640 "$D/fifo"
 	[ "$(stat -c '%F %a' "$X/fifo")" = "fifo 640" ]
 	mknod "$D/null" c 1 3
@@ -612,8 +626,13 @@ print(e(renameat2, d + "/r1", d + "/r3", 1))
 	[[ "$output" == *"Operation not supported"* ]]
 	[ "$(getfattr --only-values -n user.empty "$X/f")" = 1 ]
 	diff <(getfattr -d -m - "$X/f" | tail -n +2) <(getfattr -d -m - "$D/f" | tail -n +2)
-	setfattr -n trusted.t -v root-only "$D/f"
-	[ "$(getfattr --only-values -n trusted.t "$X/f")" = root-only ]
+	# QEMU's 9p server passes user.* and system.posix_acl_* only (its
+	# xattr ops for security_model none and passthrough): the rest is
+	# EOPNOTSUPP there
+	if [ -z "${P9_VIRTIO:-}" ]; then
+		setfattr -n trusted.t -v root-only "$D/f"
+		[ "$(getfattr --only-values -n trusted.t "$X/f")" = root-only ]
+	fi
 	setfattr -x user.color "$D/f"
 	run getfattr -n user.color "$X/f"
 	[[ "$output" == *"No such attribute"* ]]
@@ -774,6 +793,7 @@ os.waitpid(pid, 0)
 }
 
 @test "POSIX and flock locks: four processes incrementing a counter lose no update" {
+	virtio_slow "~50 s"
 	count='
 p, kind = sys.argv[1], sys.argv[2]
 kids = []
@@ -805,6 +825,7 @@ print(open(p).read())
 }
 
 @test "locks between two mounts (two 9P clients) go through the server" {
+	virtio_skip "QEMU's 9p server grants every Tlock and answers every Tgetlock with F_UNLCK: no lock is seen between clients"
 	touch "$X/f"
 	P=$PMNT/t$BATS_TEST_NUMBER
 	run py '
@@ -922,7 +943,7 @@ print(os.access(p + "/0644", os.R_OK), os.access(p + "/0644", os.W_OK),
 	UX=$UEXPORT/t$BATS_TEST_NUMBER
 	UD=$UMNT/t$BATS_TEST_NUMBER
 	mkdir -p "$UX"
-	[ "$(stat -c %i "$UMNT")" = "$(stat -c %i "$UEXPORT")" ]
+	[ "$(stat -c %i "$UMNT")" = "$(xino "$UEXPORT")" ]
 	mkdir "$UD/a"
 	head -c $((3 << 20)) /dev/urandom >"$BATS_TEST_TMPDIR/r"
 	cp "$BATS_TEST_TMPDIR/r" "$UD/a/f"
@@ -934,8 +955,10 @@ print(os.access(p + "/0644", os.R_OK), os.access(p + "/0644", os.W_OK),
 	[ "$(stat -c %h "$UX/g")" = 2 ]
 	ln -s g "$UD/s"
 	[ "$(readlink "$UX/s")" = g ]
-	mkfifo "$UD/p"
-	[ "$(stat -c %F "$UX/p")" = fifo ]
+	if specials; then
+		mkfifo "$UD/p"
+		[ "$(stat -c %F "$UX/p")" = fifo ]
+	fi
 	chmod 0600 "$UD/g"
 	truncate -s 10 "$UD/g"
 	[ "$(stat -c '%a %s' "$UX/g")" = "600 10" ]
@@ -945,7 +968,8 @@ print(os.access(p + "/0644", os.R_OK), os.access(p + "/0644", os.W_OK),
 	[[ "$output" == *"File exists"* ]]
 	run rmdir "$UD/a"
 	[[ "$output" == *"Directory not empty"* ]]
-	rm "$UD/a/h" "$UD/g" "$UD/s" "$UD/p"
+	rm "$UD/a/h" "$UD/g" "$UD/s"
+	! specials || rm "$UD/p"
 	rmdir "$UD/a"
 	[ -z "$(ls -A "$UX")" ]
 	[ "$(df -k --output=size "$UD" | tail -1)" = "$(df -k --output=size "$UX" | tail -1)" ]
@@ -979,6 +1003,7 @@ print(os.listxattr(d + "/l"))
 }
 
 @test "unix socket: fsx, 10000 random operations, zero mismatches" {
+	virtio_slow "~135 s"
 	run timeout 600 "$FSX" -N 10000 "$UMNT/fsx"
 	echo "$output"
 	[ "$status" -eq 0 ]

@@ -34,9 +34,128 @@ wait_unix() { # wait_unix PATH
 	return 1
 }
 
+# ---- virtio mode ---------------------------------------------------------------
+# In the QEMU test guest (scripts/vm/guest-suites.sh) P9_VIRTIO names the
+# kind of virtio-9p device under test (m1, m2, l1) and P9_VIRTIO_CONF
+# (default /etc/9p-virtio.conf) lists, a line per host folder ("slot"):
+#   KIND SLOT TWIN TAG...
+# every TAG (of that kind) and TWIN (modern, no iommu_platform) export the
+# same host folder.  QEMU's 9p server ignores aname, so a suite's export
+# folder, which it reads and writes directly to check effects server-side,
+# is made the guest kernel's own v9fs mount of TWIN: the same host folder
+# seen another way.  One device serves one process (VFIO), hence several
+# TAGs per slot: one per 9pfuse mounted at once.
+
+# virtio_slow WHAT: skip a test too slow for the guest's time budget under
+# TCG (scripts/vm/guest-suites.sh); it runs against diod on the host
+virtio_slow() {
+	virtio_skip "$* under TCG: over the guest's time budget (runs against diod on the host)"
+}
+
+# QEMU scales statfs's block size (and so the block counts) by the msize
+# of the session: the twin and the 9pfuse mounts use the same one, the
+# kernel's largest over virtio, so that df agrees between them
+P9_VIRTIO_MSIZE=512000
+
+# virtio_skip WHY: skip a test that cannot work over virtio-9p
+virtio_skip() {
+	[ -z "${P9_VIRTIO:-}" ] || skip "virtio ($P9_VIRTIO): $*"
+}
+
+# virtio_slot N: the conf line of slot N of the kind under test
+virtio_slot() {
+	awk -v k="$P9_VIRTIO" -v n="$1" '$1 == k && $2 == n' \
+	    "${P9_VIRTIO_CONF:-/etc/9p-virtio.conf}"
+}
+
+# virtio_free_tag ADDR: a device of ADDR's slot that no process holds now
+# (still on virtio-pci: 9pfuse binds its device to vfio-pci until it exits)
+virtio_free_tag() {
+	local tag=${1#virtio:} line t d
+	line=$(awk -v k="$P9_VIRTIO" -v t="$tag" '$1 == k {
+		for (i = 4; i <= NF; i++) if ($i == t) print }' \
+	    "${P9_VIRTIO_CONF:-/etc/9p-virtio.conf}")
+	for t in ${line#* * * }; do
+		for d in /sys/bus/pci/devices/*/virtio*/mount_tag; do
+			[ "$(tr -d '\0' <"$d")" = "$t" ] && { echo "$t"; return 0; }
+		done
+	done
+	echo "no free virtio-9p device left for $tag's folder: give the slot more devices" >&2
+	return 1
+}
+
+# virtio_export DIR: hand out the next slot; DIR becomes the kernel's v9fs
+# mount of its twin, holding what DIR held (emptied first: a fresh folder,
+# as each diod's is).  DIOD_PID is a stand-in whose end (stop_pid, in
+# teardown_file) unmounts it again.
+virtio_export() {
+	local dir=$1 stage mode line
+	P9_VIRTIO_NEXT=$((${P9_VIRTIO_NEXT:-0} + 1))
+	line=$(virtio_slot "$P9_VIRTIO_NEXT")
+	[ -n "$line" ] || { echo "no slot $P9_VIRTIO_NEXT of kind $P9_VIRTIO" >&2; return 1; }
+	# shellcheck disable=SC2086 # KIND SLOT TWIN TAG...: split on purpose
+	set -- $line
+	# cache=none: every stat and read goes to the host, so what a 9pfuse
+	# device changed is seen at once; access=client: the guest's uid
+	# creates, so root's files are root's on the host as well
+	local opts=trans=virtio,version=9p2000.L,cache=none,access=client,msize=$P9_VIRTIO_MSIZE
+	stage=$(mktemp -d)
+	mount -t 9p -o "$opts" "$3" "$stage"
+	find "$stage" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+	cp -a "$dir/." "$stage/"
+	mode=$(stat -c %a "$dir")
+	umount "$stage"
+	rmdir "$stage"
+	mount -t 9p -o "$opts" "$3" "$dir"
+	chmod "$mode" "$dir"
+	ADDR=virtio:$4
+	# the kernel's v9fs shows inode numbers as qid.path + 2 (Linux 6.1's
+	# v9fs_qid2ino): measured here on the root, taken off by xino
+	local q
+	q=$("$CTL" -a "$ADDR" stat / | sed -n 's/.*Qid: path \(0x[0-9a-f]*\) .*/\1/p')
+	[ -n "$q" ] || { echo "9pctl -a $ADDR stat / gave no qid" >&2; return 1; }
+	P9_XINO=$(($(stat -c %i "$dir") - q))
+	P9_VIRTIO_SPECIALS=no
+	! { mkfifo "$dir/.probe-fifo" && mknod "$dir/.probe-chr" c 1 3; } 2>/dev/null ||
+		P9_VIRTIO_SPECIALS=yes
+	rm -f "$dir/.probe-fifo" "$dir/.probe-chr"
+	export P9_XINO P9_VIRTIO_SPECIALS
+	(
+		trap 'umount "$dir" || umount -l "$dir"; exit 0' TERM
+		while :; do sleep 0.2; done
+	) 3>&- &
+	DIOD_PID=$!
+	export ADDR DIOD_PID P9_VIRTIO_NEXT
+}
+
+# xino PATH: the inode number the server has for PATH in an export
+# folder (P9_XINO: what the export's view adds, in virtio mode)
+xino() {
+	echo $(($(stat -c %i "$1") - ${P9_XINO:-0}))
+}
+
+# inos [OFFSET]: ls -ai lines with OFFSET taken off each inode number
+inos() {
+	awk -v o="${1:-0}" '{ $1 -= o; print }'
+}
+
+# specials: whether the server makes FIFOs and device nodes (virtio_export
+# tries).  QEMU's 9p server (7.2, local backend, security_model none and
+# passthrough alike) fails Tmknod of a FIFO or a character device with
+# ENXIO, from either client (v9fs or 9pfuse): most likely its fix for
+# CVE-2023-2861, which refuses to open special files, also hitting the
+# chmod after the mknod (the node is then removed)
+specials() {
+	[ -z "${P9_VIRTIO:-}" ] || [ "${P9_VIRTIO_SPECIALS:-}" = yes ]
+}
+
 # start_diod DIR [tcp|unix]: sets ADDR, DIOD_PID
 start_diod() {
 	local dir=$1 how=${2:-tcp}
+	if [ -n "${P9_VIRTIO:-}" ]; then
+		virtio_export "$dir"
+		return
+	fi
 	command -v diod >/dev/null || skip "diod is not installed"
 	if [ "$how" = unix ]; then
 		SOCK=$BATS_FILE_TMPDIR/diod.sock
@@ -101,6 +220,10 @@ fids_open() {
 # stderr (sanitizer reports included) are kept: MNT.log and MNT.status.
 mount_9pfuse() {
 	local addr=$1 dir=$2 mnt=$3 opts=${4:-}
+	if [ -n "${P9_VIRTIO:-}" ]; then
+		addr=virtio:$(virtio_free_tag "$addr") || return 1
+		[[ ,$opts, == *,msize=* ]] || opts=msize=$P9_VIRTIO_MSIZE${opts:+,$opts}
+	fi
 	mkdir -p "$mnt"
 	rm -f "$mnt.status"
 	(
