@@ -63,6 +63,7 @@ struct node {
 	   (see xneg_* in io.c); under lk */
 	struct xneg {
 		char		 name[32];
+		int		 err;		/* ENODATA or EOPNOTSUPP */
 		double		 until;		/* CLOCK_MONOTONIC seconds */
 	}		 xneg[4];
 	unsigned	 xnext;

@@ -503,6 +503,7 @@ mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* the errno the server gave for name, while it is remembered, or 0 */
 static int
 xneg_has(struct node *n, const char *name)
 {
@@ -515,7 +516,7 @@ xneg_has(struct node *n, const char *name)
 	pthread_mutex_lock(&n->lk);
 	for (size_t i = 0; i < sizeof n->xneg / sizeof n->xneg[0]; i++)
 		if (n->xneg[i].until > t && !strcmp(n->xneg[i].name, name))
-			hit = 1;
+			hit = n->xneg[i].err;
 	pthread_mutex_unlock(&n->lk);
 	return hit;
 }
@@ -531,9 +532,13 @@ xneg_gen(struct node *n)
 	return g;
 }
 
-/* name is absent, as the server said after xneg_gen gave gen */
+/*
+ * name is absent (err ENODATA), or a name the server does not keep
+ * (EOPNOTSUPP: QEMU's, for security.* and trusted.*), as it said after
+ * xneg_gen gave gen
+ */
 static void
-xneg_add(struct node *n, const char *name, unsigned gen)
+xneg_add(struct node *n, const char *name, int err, unsigned gen)
 {
 	struct xneg *x;
 
@@ -543,6 +548,7 @@ xneg_add(struct node *n, const char *name, unsigned gen)
 	if (gen == n->xgen) {	/* no set or remove since the question */
 		x = &n->xneg[n->xnext++ % (sizeof n->xneg / sizeof n->xneg[0])];
 		strcpy(x->name, name);
+		x->err = err;
 		x->until = mono() + cfg.attr_timeout;
 	}
 	pthread_mutex_unlock(&n->lk);
@@ -565,9 +571,10 @@ xget(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	char *buf;
 	unsigned gen = xneg_gen(nd);
 	ssize_t n;
+	int known;
 
-	if (*name && xneg_has(nd, name)) {
-		fuse_reply_err(req, ENODATA);
+	if (*name && (known = xneg_has(nd, name)) != 0) {
+		fuse_reply_err(req, known);
 		return;
 	}
 	if ((buf = size ? malloc(size) : NULL) == NULL && size) {
@@ -577,8 +584,8 @@ xget(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	f = node_fid(nd);
 	n = p9_xattr_get(f, name, buf, size);
 	p9_fid_put(f);
-	if (n == -ENODATA && *name)
-		xneg_add(nd, name, gen);
+	if ((n == -ENODATA || n == -EOPNOTSUPP) && *name)
+		xneg_add(nd, name, (int)-n, gen);
 	if (n < 0)
 		fuse_reply_err(req, errno_of((int)n));
 	else if (size == 0)
