@@ -99,8 +99,10 @@ datestr(int64_t t, char *out, size_t cap)
 	time_t tt = (time_t)t, now = time(NULL);
 	struct tm tm;
 
+	/* as GNU ls: the time of day within the past six months (half the
+	   average Gregorian year), else the year, the future included */
 	localtime_r(&tt, &tm);
-	if (tt > now - 182 * 86400 && tt <= now + 3600)
+	if (tt > now - 15778476 && tt <= now)
 		strftime(out, cap, "%b %e %H:%M", &tm);
 	else
 		strftime(out, cap, "%b %e  %Y", &tm);

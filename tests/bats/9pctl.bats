@@ -44,6 +44,12 @@ setup() {
 	chmod 1777 "$d/sub"
 	chown 65534:65534 "$d/empty"
 	touch -d '2001-02-03 04:05:06' "$d/with space"
+	# dates: five months ago (time of day), seven (year), in the future
+	# by half an hour (year, as GNU ls shows any future time)
+	: >"$d/five" >"$d/seven" >"$d/future"
+	touch -d '-150 days' "$d/five"
+	touch -d '-210 days' "$d/seven"
+	touch -d '+30 minutes' "$d/future"
 	run ctl ls -l /lsl
 	[ "$status" -eq 0 ]
 	diff <(ls -l "$d" | squeeze) <(echo "$output" | squeeze)
