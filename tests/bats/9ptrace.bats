@@ -236,7 +236,9 @@ EOF
 	BG=$!
 	for _ in $(seq 100); do grep -q listening "$T/live.err" && break; sleep 0.05; done
 	ctl cat /hello.txt >/dev/null
-	sleep 0.5
+	# until the read's reply is decoded (a loaded machine may run the
+	# capture late), then Ctrl-C
+	for _ in $(seq 200); do grep -q ' Rread tag ' "$T/live" && break; sleep 0.05; done
 	kill -INT "$BG"
 	wait "$BG"
 	BG=
