@@ -134,6 +134,8 @@ void	lock_drop(struct node *n, int flock, uint64_t owner);
 
 /* attr.c */
 void	stat_from(const struct p9_stbuf *b, struct stat *st);
+void	entry_from(struct node *n, const struct stat *st,
+	    struct fuse_entry_param *e);
 int	fill_entry(struct node *n, const struct p9_stbuf *b,
 	    struct fuse_entry_param *e);
 int	errno_of(int err);

@@ -49,16 +49,26 @@ stat_from(const struct p9_stbuf *b, struct stat *st)
 	st->st_ctim.tv_nsec = b->ctime_ns;
 }
 
-int
-fill_entry(struct node *n, const struct p9_stbuf *b,
-    struct fuse_entry_param *e)
+/* n's entry for the kernel, with attributes st */
+void
+entry_from(struct node *n, const struct stat *st, struct fuse_entry_param *e)
 {
 	memset(e, 0, sizeof *e);
 	e->ino = (fuse_ino_t)(uintptr_t)n;
 	e->generation = 1;
-	stat_from(b, &e->attr);
+	e->attr = *st;
 	e->attr_timeout = cfg.attr_timeout;
 	e->entry_timeout = cfg.entry_timeout;
+}
+
+int
+fill_entry(struct node *n, const struct p9_stbuf *b,
+    struct fuse_entry_param *e)
+{
+	struct stat st;
+
+	stat_from(b, &st);
+	entry_from(n, &st, e);
 	return 0;
 }
 

@@ -80,10 +80,7 @@ entry_of(struct p9_fid *dir, const char *name, struct fuse_entry_param *e,
 	 */
 	if (!req && cfg.attr_timeout == 0 &&
 	    (n = node_enter_folder(f, &st_last)) != NULL) {
-		memset(e, 0, sizeof *e);
-		e->ino = (fuse_ino_t)(uintptr_t)n;
-		e->generation = 1;
-		e->attr = st_last;
+		entry_from(n, &st_last, e);
 		return 0;
 	}
 	if ((err = p9_getattr(f, &st)) != 0) {
