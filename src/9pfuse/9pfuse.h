@@ -76,9 +76,10 @@ struct node {
 struct fh {
 	struct p9_fid	*fid;		/* opened */
 	struct node	*node;		/* files: counted in node->nopen */
-	/* directories: a snapshot read at opendir */
+	/* directories: a snapshot, read at opendir or the first readdir */
 	struct dirent9	*ents;
 	size_t		 nents;
+	int		 loaded;
 	uint64_t	 ino;		/* the folder's own, for "." */
 };
 

@@ -306,35 +306,56 @@ free_ents(struct dirent9 *v, size_t n)
 	free(v);
 }
 
+/* Read the folder's listing whole into h (once), so offsets stay stable. */
+static int
+snapshot(struct fh *h)
+{
+	struct snap s = { 0 };
+	int err;
+
+	if (h->loaded)
+		return 0;
+	if ((err = p9_readdir(h->fid, add_ent, &s)) != 0) {
+		free_ents(s.v, s.n);
+		return errno_of(err);
+	}
+	h->ents = s.v;
+	h->nents = s.n;
+	h->loaded = 1;
+	return 0;
+}
+
 void
 fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct p9_fid *d;
-	struct snap s = { 0 };
 	struct fh *h;
-	int err;
+	int err = 0;
 
 	GUARD(req);
-	d = node_fid(node_of(ino));
-	/* the listing is read whole now, so offsets stay stable */
-	err = p9_readdir(d, add_ent, &s);
-	if (err == 0 && (h = calloc(1, sizeof *h)) == NULL)
-		err = -ENOMEM;
-	if (err) {
-		p9_fid_put(d);
-		free_ents(s.v, s.n);
-		fuse_reply_err(req, errno_of(err));
+	if ((h = calloc(1, sizeof *h)) == NULL) {
+		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	h->fid = d;
-	h->ents = s.v;
-	h->nents = s.n;
+	h->fid = node_fid(node_of(ino));
 	h->ino = node_of(ino)->qpath;
+	/*
+	 * cache=loose: the kernel keeps the listing across opens (until a
+	 * change through this mount, or a new mtime, drops it) and may never
+	 * ask for it again, so it is read at the first readdir, and errors
+	 * reading it come from there.  Otherwise it is read now, and an
+	 * unreadable folder fails to open.
+	 */
+	fi->cache_readdir = fi->keep_cache = cfg.cache == CACHE_LOOSE;
+	if (!fi->cache_readdir && (err = snapshot(h)) != 0) {
+		p9_fid_put(h->fid);
+		free(h);
+		fuse_reply_err(req, err);
+		return;
+	}
 	fi->fh = (uintptr_t)h;
-	fi->cache_readdir = cfg.cache == CACHE_LOOSE;
 	if (fuse_reply_open(req, fi) == -ENOENT) {
-		p9_fid_put(d);
-		free_ents(s.v, s.n);
+		p9_fid_put(h->fid);
+		free_ents(h->ents, h->nents);
 		free(h);
 	}
 }
@@ -363,11 +384,13 @@ fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	char *buf;
 	size_t pos = 0;
 	struct stat st;
+	int err;
 
 	GUARD(req);	/* before anything is allocated */
 	(void)ino;
-	if ((buf = malloc(size)) == NULL) {
-		fuse_reply_err(req, ENOMEM);
+	/* the kernel sends one readdir of a handle at a time */
+	if ((err = snapshot(h)) != 0 || (buf = malloc(size)) == NULL) {
+		fuse_reply_err(req, err ? err : ENOMEM);
 		return;
 	}
 	for (size_t i = (size_t)off; i < h->nents + 2; i++) {
@@ -395,10 +418,14 @@ fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct p9_stbuf *sts;
 	struct p9_fid **fids;
 	struct stat st;
-	int *errs;
+	int *errs, err;
 
 	GUARD(req);
 	(void)ino;
+	if ((err = snapshot(h)) != 0) {
+		fuse_reply_err(req, err);
+		return;
+	}
 	/* how many entries fit: the rest of the work is for those only */
 	for (size_t i = first; i < h->nents + 2; i++) {
 		size_t need = fuse_add_direntry_plus(req, NULL, 0,

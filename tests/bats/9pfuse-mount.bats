@@ -487,6 +487,31 @@ link_into_path() {
 	rm -f "$EXPORT/loose.txt"
 }
 
+@test "cache=loose: a listing read once is kept across opens; a change through the mount shows at once" {
+	mkdir -p "$EXPORT/kl"
+	for i in $(seq 300); do echo "$i" >"$EXPORT/kl/f$i"; done
+	rm -f "$T/trace"
+	mount_bg "cache=loose,trace=$T/trace"
+	for i in 1 2 3; do
+		[ "$(ls -l "$M/kl" | grep -c ' f[0-9]*$')" = 300 ]
+	done
+	touch "$M/kl/new"
+	ls "$M/kl" | grep -qx new
+	rm "$M/kl/new"
+	! ls "$M/kl" | grep -qx new
+	[ "$(ls "$M/kl" | wc -l)" = 300 ]
+	unmount_and_wait "$M"
+	"$TRACE9P" -r "$T/trace" >"$T/trace.txt"
+	opens=$(grep -c ' Tlopen tag [0-9]* fid [0-9]*</kl> ' "$T/trace.txt")
+	walks=$(grep -c ' Twalk .*newfid [0-9]*</kl/f[0-9]*> ' "$T/trace.txt")
+	echo "kl listed $opens times, its files walked $walks times"
+	# three ls -l, one listing (and one READDIRPLUS walk per file); then
+	# one listing after each change (five, one per ls, before)
+	[ "$opens" -eq 3 ]
+	[ "$walks" -le 950 ]
+	rm -rf "$EXPORT/kl"
+}
+
 @test "the other cache modes are accepted: readahead, fscache" {
 	for c in readahead fscache; do
 		mount_bg "cache=$c"
