@@ -127,6 +127,16 @@ mounted_by_kernel(const char *tag)
 	return found;
 }
 
+/* Whether group g is one VFIO's no-IOMMU mode made (/dev/vfio/noiommu-g). */
+static int
+noiommu_node(const char *g)
+{
+	char path[96];
+
+	snprintf(path, sizeof path, "/dev/vfio/noiommu-%s", g);
+	return access(path, F_OK) == 0;
+}
+
 /* Why this device cannot be used now ("" if it can). */
 static void
 why_not(struct p9_vdev *d)
@@ -247,6 +257,9 @@ p9_virtio_list(struct p9_vdev **out, int *n)
 		linkname(v[i].bdf, "driver", v[i].driver, sizeof v[i].driver);
 		linkname(v[i].bdf, "iommu_group", g, sizeof g);
 		scopy(v[i].group, sizeof v[i].group, g);
+		if (g[0] && noiommu_node(g))	/* held, in no-IOMMU mode */
+			snprintf(v[i].group, sizeof v[i].group, "noiommu-%s",
+			    g);
 		tag_of(v[i].bdf, v[i].tag, sizeof v[i].tag);
 		why_not(&v[i]);
 	}
@@ -333,17 +346,25 @@ pci_bind_vfio(const char *bdf, char *orig, size_t cap, char *group,
 			    "device", bdf);
 		}
 	}
+	/*
+	 * The group's node appears a moment after the bind: /dev/vfio/N, or
+	 * /dev/vfio/noiommu-N for the group VFIO's no-IOMMU mode made.
+	 */
 	linkname(bdf, "iommu_group", g, sizeof g);
-	snprintf(path, sizeof path, "/dev/vfio/noiommu-%s", g);
-	snprintf(group, gcap, access(path, F_OK) == 0 ? "noiommu-%s" : "%s", g);
-	/* the group's node appears a moment after the bind */
-	snprintf(path, sizeof path, "/dev/vfio/%s", group);
-	for (int i = 0; i < 100 && access(path, F_OK) != 0; i++) {
+	for (int i = 0; i < 100; i++) {
 		struct timespec ts = { 0, 10000000 };
 
+		snprintf(group, gcap, "noiommu-%s", g);
+		snprintf(path, sizeof path, "/dev/vfio/%s", group);
+		if (access(path, F_OK) == 0)
+			return 0;
+		snprintf(group, gcap, "%s", g);
+		snprintf(path, sizeof path, "/dev/vfio/%s", group);
+		if (access(path, F_OK) == 0)
+			return 0;
 		nanosleep(&ts, NULL);
 	}
-	return 0;
+	return 0;	/* vfio_open says what is missing */
 }
 
 /* Give bdf back to the driver it had (the default match if none known). */

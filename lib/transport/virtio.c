@@ -239,7 +239,12 @@ features(struct vio *k)
 	if (!(status_get(k) & VIRTIO_CONFIG_S_FEATURES_OK))
 		return p9__fail(-ENOTSUP, "%s: device refused our features",
 		    k->bdf);
-	k->platform = (want >> F_ACCESS_PLATFORM) & 1;
+	/*
+	 * ACCESS_PLATFORM is accepted whenever offered (a device may refuse
+	 * to work without it), but under VFIO's no-IOMMU mode the platform
+	 * translates nothing: the device sees physical addresses then too.
+	 */
+	k->platform = ((want >> F_ACCESS_PLATFORM) & 1) && !k->v.noiommu;
 	return 0;
 }
 

@@ -5,7 +5,10 @@
 # the release kernel.sh caches, a test script, and the /init that runs it.
 #
 # usage: scripts/vm/mkinitramfs.sh OUT.cpio.gz [--bin PATH]... [--file SRC:DST]...
-#            [--modules "m1 m2,..."] --init SCRIPT
+#            [--modules "m1 m2,..."] [--module-dir DIR] --init SCRIPT
+#
+# A module found as DIR/NAME.ko is taken from DIR rather than from the
+# kernel's tree (e.g. DIR from vfio-noiommu.sh).
 #
 # /init mounts proc, sysfs, devtmpfs, a tmpfs on /tmp, brings lo up, insmods
 # the modules in the order given (a missing or failing one is reported and
@@ -19,25 +22,27 @@ virtio_pci netfs fscache 9pnet 9pnet_virtio 9p fuse irqbypass vfio
 vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci"
 
 usage() {
-	echo "usage: $0 OUT.cpio.gz [--bin PATH]... [--file SRC:DST]... [--modules LIST] --init SCRIPT" >&2
+	echo "usage: $0 OUT.cpio.gz [--bin PATH]... [--file SRC:DST]... [--modules LIST] [--module-dir DIR] --init SCRIPT" >&2
 	exit 2
 }
 die() { printf 'mkinitramfs.sh: %s\n' "$*" >&2; exit 1; }
 
 (($#)) || usage
 out=$1; shift
-bins=() files=() modules=$default_modules init=''
+bins=() files=() modules=$default_modules moddir='' init=''
 while (($#)); do
 	case $1 in
 	--bin) (($# >= 2)) || usage; bins+=("$2"); shift 2 ;;
 	--file) (($# >= 2)) || usage; files+=("$2"); shift 2 ;;
 	--modules) (($# >= 2)) || usage; modules=$2; shift 2 ;;
+	--module-dir) (($# >= 2)) || usage; moddir=$2; shift 2 ;;
 	--init) (($# >= 2)) || usage; init=$2; shift 2 ;;
 	*) usage ;;
 	esac
 done
 [[ -n $init ]] || usage
 [[ -r $init ]] || die "cannot read $init"
+[[ -z $moddir || -d $moddir ]] || die "--module-dir $moddir: not a directory"
 
 kdir=$("$here/kernel.sh")
 busybox=$(command -v busybox) || die "busybox not found (kernel.sh installs busybox-static)"
@@ -89,9 +94,10 @@ for f in "${files[@]}"; do
 done
 
 # Modules: flat in /lib/modules, loaded in the order listed (names match with
-# '-' and '_' taken as equal, as the kernel does).
+# '-' and '_' taken as equal, as the kernel does; --module-dir's come first).
 : >"$root/etc/vm-modules"
-all_ko=$(find "$kdir/modules/kernel" -name '*.ko')
+all_ko=$([[ -z $moddir ]] || find -H "$moddir" -maxdepth 1 -name '*.ko'
+	find "$kdir/modules/kernel" -name '*.ko')
 for m in ${modules//,/ }; do
 	ko=$(awk -v m="${m//-/_}" '{
 		n = $0; sub(/.*\//, "", n); sub(/\.ko$/, "", n); gsub(/-/, "_", n)

@@ -31,10 +31,11 @@ driver_of() {
 echo 64 >/proc/sys/vm/nr_hugepages
 mkdir -p /mnt/fuse /mnt/kernel
 
-# virtio-test.sh's second guest, booted without an IOMMU (as a bhyve guest
-# is; run.sh --no-iommu): Debian's kernel has no VFIO no-IOMMU mode, so the
-# device cannot be used, and every way in says what to do about it
-if ! grep -q intel_iommu=on /proc/cmdline; then
+# virtio-test.sh's second and third guests, booted without an IOMMU (as
+# a bhyve guest is; run.sh --no-iommu).  Debian's own VFIO has no no-IOMMU
+# mode: the device cannot be used, and every way in says what to do.
+noiommu_param=/sys/module/vfio/parameters/enable_unsafe_noiommu_mode
+if ! grep -q intel_iommu=on /proc/cmdline && [ ! -e $noiommu_param ]; then
 	echo	# the console's escape sequences end on this line, not on a T line
 	why="no IOMMU group: boot with intel_iommu=on (or amd_iommu=on), or enable VFIO's no-IOMMU mode"
 	t "noiommu-devices-says-why" sh -c "9pctl devices | tee /dev/stderr | grep ' m2 ' | grep -F \"no: $why\""
@@ -44,6 +45,42 @@ if ! grep -q intel_iommu=on /proc/cmdline; then
 	t "noiommu-driver-kept" test "$(driver_of "$(bdf_of m2)")" = virtio-pci
 	t "noiommu-kernel-mounts" sh -c "mount -t 9p -o trans=virtio,version=9p2000.L m2 /mnt/kernel &&
 	    ls /mnt/kernel | grep -q from-host.bin; r=\$?; umount /mnt/kernel; exit \$r"
+	exit 0
+fi
+# The third: VFIO rebuilt with CONFIG_VFIO_NOIOMMU (scripts/vm/vfio-noiommu.sh).
+# Off, the mode is named with the switch that turns it on; on, every kind
+# of device is driven with physical addresses (the device translates
+# nothing, iommu_platform or not), through a noiommu-N group.
+if ! grep -q intel_iommu=on /proc/cmdline; then
+	echo
+	off="no IOMMU group and VFIO's no-IOMMU mode is off (echo Y > $noiommu_param)"
+	t "noiommu-off-says-how" sh -c "9pctl devices | tee /dev/stderr | grep ' m2 ' | grep -qF \"no: $off\" &&
+	    ! 9pctl -a virtio:m2 version 2>/tmp/e; cat /tmp/e; grep -qF \"(m2): $off\" /tmp/e"
+	echo Y >$noiommu_param
+	for tag in m1 m2 l1; do
+		bdf=$(bdf_of $tag)
+		want=$(cut -d' ' -f1 /etc/shares/$tag.sha256)
+		t "noiommu $tag usable" sh -c "9pctl devices | grep '^$bdf .* - *yes\$'"
+		t "noiommu $tag get" sh -c "9pctl -a virtio:$tag get /from-host.bin /tmp/got &&
+		    [ \"\$(sha256sum </tmp/got | cut -d' ' -f1)\" = $want ]"
+		head -c 3000000 /dev/urandom >/tmp/up
+		t "noiommu $tag put" 9pctl -a virtio:$tag put /tmp/up /from-guest-noiommu.bin
+		# mounted: the device is on vfio-pci, in a noiommu-N group
+		t "noiommu $tag 9pfuse" sh -c "9pfuse $tag /mnt/fuse &&
+		    9pctl devices | grep '^$bdf .* vfio-pci *noiommu-[0-9]* ' &&
+		    ls /dev/vfio | grep -q '^noiommu-[0-9]' &&
+		    [ \"\$(sha256sum </mnt/fuse/from-host.bin | cut -d' ' -f1)\" = $want ] &&
+		    cmp /tmp/up /mnt/fuse/from-guest-noiommu.bin &&
+		    sha256sum </tmp/up | cut -d' ' -f1 >/mnt/fuse/from-fuse-noiommu.txt; r=\$?;
+		    umount /mnt/fuse; exit \$r"
+		wait_fuse_gone
+		t "noiommu $tag driver-restored" test "$(driver_of "$bdf")" = virtio-pci
+	done
+	t "noiommu poll-mode" sh -c "9pfuse -o poll l1 /mnt/fuse &&
+	    [ \"\$(sha256sum </mnt/fuse/from-host.bin | cut -d' ' -f1)\" = $(cut -d' ' -f1 /etc/shares/l1.sha256) ];
+	    r=\$?; umount /mnt/fuse; exit \$r"
+	wait_fuse_gone
+	t "noiommu tainted" sh -c "dmesg | grep -i 'noiommu\\|no-IOMMU' | tail -3; dmesg | grep -qi 'Adding kernel taint for vfio-noiommu'"
 	exit 0
 fi
 echo "guest: $(9pctl devices | wc -l) lines of 9pctl devices:"

@@ -79,3 +79,12 @@ check() { # check NAME...: each must have passed in the guest
 	check "noiommu-devices-says-why" "noiommu-9pctl" "noiommu-9pfuse" \
 	    "noiommu-driver-kept" "noiommu-kernel-mounts"
 }
+
+@test "VFIO's no-IOMMU mode (a bhyve-like guest): off, the switch is named; on, every device kind is driven with physical addresses, byte-exact both ways" {
+	check "noiommu-off-says-how" "noiommu poll-mode" "noiommu tainted"
+	for tag in m1 m2 l1; do
+		check "noiommu $tag usable" "noiommu $tag get" "noiommu $tag put" \
+		    "noiommu $tag 9pfuse" "noiommu $tag driver-restored" \
+		    "noiommu $tag seen-on-host"
+	done
+}
