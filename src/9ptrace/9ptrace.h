@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "p9.h"
 
@@ -32,6 +33,7 @@ struct opts {
 
 extern struct opts opt;
 extern volatile sig_atomic_t stopping;
+extern struct timespec stopped_at;	/* when stopping was set (realtime) */
 
 /* main.c: the decoder's callbacks (print, filter, count) */
 struct p9_tdec *decoder(void);

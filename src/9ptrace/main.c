@@ -20,6 +20,10 @@
 struct opts opt = { P9_TFMT_LINE, 32, 0, { 1, { 0 }, NULL, 0, NULL, 0,
     NULL, 0, 0 } };
 volatile sig_atomic_t stopping;
+struct timespec stopped_at;	/* CLOCK_REALTIME of the Ctrl-C/SIGTERM */
+static int proxying;		/* -l: the proxy, which outlives its output */
+static int out_gone;		/* stdout's reader went away (EPIPE) */
+static int out_err;		/* another write error (ENOSPC, EIO...) */
 
 static const char usage_text[] =
     "usage: 9ptrace [-jsvx] [-e filter] [-p ports] -r file [expression]\n"
@@ -192,6 +196,43 @@ static char *obuf;
 static size_t ocap;
 static struct timespec last;
 
+/*
+ * After a failed write to stdout (err its errno): a reader gone away, as
+ * in `9ptrace -r big.pcapng | head`, ends a capture the way SIGPIPE ends
+ * tcpdump: quietly, killed by that signal.  The proxy keeps relaying
+ * (its clients are not to lose their server), printing nothing more.
+ */
+static void
+out_failed(int err)
+{
+	if (err != EPIPE && out_err == 0)
+		out_err = err;
+	if (err != EPIPE || out_gone)
+		return;
+	out_gone = 1;
+	if (proxying) {
+		fprintf(stderr, "9ptrace: the standard output was closed: "
+		    "relaying on, printing nothing\n");
+		return;
+	}
+	signal(SIGPIPE, SIG_DFL);
+	raise(SIGPIPE);
+}
+
+/*
+ * After a write to stdout: stdio takes a line whose write then fails
+ * (line-buffered, live) as written, so the stream's error flag tells,
+ * with the errno of that write.
+ */
+static void
+out_check(void)
+{
+	if (!out_gone && ferror(stdout)) {
+		out_failed(errno);
+		clearerr(stdout);
+	}
+}
+
 static void
 on_msg(void *arg, const struct p9_tmsg *m)
 {
@@ -199,7 +240,7 @@ on_msg(void *arg, const struct p9_tmsg *m)
 
 	(void)arg;
 	last = m->time;
-	if (!match(m))
+	if (out_gone || !match(m))
 		return;
 	if (opt.summary) {
 		sum_msg(m);
@@ -217,6 +258,7 @@ on_msg(void *arg, const struct p9_tmsg *m)
 	}
 	obuf[n++] = '\n';
 	fwrite(obuf, 1, (size_t)n, stdout);
+	out_check();
 }
 
 static void
@@ -229,6 +271,8 @@ on_note(void *arg, unsigned conn, const struct timespec *ts, const char *text)
 		sum_note();
 		return;
 	}
+	if (out_gone)
+		return;
 	if (opt.how == P9_TFMT_JSON) {
 		printf("{\"time\":%lld.%09ld,\"conn\":%u,\"note\":\"",
 		    (long long)ts->tv_sec, ts->tv_nsec, conn);
@@ -249,12 +293,16 @@ on_note(void *arg, unsigned conn, const struct timespec *ts, const char *text)
 		printf("%02d:%02d:%02d.%06ld #%u -- %s\n", tm.tm_hour,
 		    tm.tm_min, tm.tm_sec, ts->tv_nsec / 1000, conn, text);
 	}
+	out_check();
 }
 
 void
 out_flush(void)
 {
-	fflush(stdout);
+	if (!out_gone) {
+		fflush(stdout);
+		out_check();
+	}
 }
 
 struct p9_tdec *
@@ -297,6 +345,8 @@ static void
 on_signal(int sig)
 {
 	(void)sig;
+	if (!stopping)
+		clock_gettime(CLOCK_REALTIME, &stopped_at);
 	stopping = 1;
 	capture_stop();
 }
@@ -394,15 +444,22 @@ main(int argc, char **argv)
 		rc = read_capture(d, rfile, expr);
 	else if (iface)
 		rc = live_capture(d, iface, expr);
-	else
+	else {
+		proxying = 1;
 		rc = proxy(d, lsn, tgt, wfile);
+	}
 	p9_tdec_finish(d);
-	if (opt.summary)
+	if (opt.summary && !out_gone)
 		sum_print(stdout, d);
-	if (fflush(stdout) != 0 && rc == 0) {
-		fprintf(stderr, "9ptrace: writing the output: %s\n",
-		    strerror(errno));
-		rc = 1;
+	if (!out_gone && (fflush(stdout) != 0 || ferror(stdout) || out_err)) {
+		int e = out_err ? out_err : errno;
+
+		out_failed(e);	/* EPIPE: ends here, but for the proxy */
+		if (!out_gone && rc == 0) {
+			fprintf(stderr, "9ptrace: writing the output: %s\n",
+			    strerror(e));
+			rc = 1;
+		}
 	}
 	p9_tdec_free(d);
 	free(expr);

@@ -249,6 +249,50 @@ EOF
 	[[ "$output" == *"filter 'not a filter (':"* ]]
 }
 
+@test "live: Ctrl-C decodes what was captured before it, even if 9ptrace had not read it yet" {
+	"$TRACE9P" -i lo "tcp port $PORT" >"$T/live" 2>"$T/live.err" &
+	BG=$!
+	for _ in $(seq 100); do grep -q listening "$T/live.err" && break; sleep 0.05; done
+	# 9ptrace stopped while the traffic goes by: the kernel holds it
+	kill -STOP "$BG"
+	ctl cat /dir/in.txt >/dev/null
+	sleep 0.2
+	kill -INT "$BG"
+	kill -CONT "$BG"
+	wait "$BG"
+	BG=
+	cat "$T/live"
+	grep -q "Rread tag [0-9]* count 7 'inside\\\\n'" "$T/live"
+	grep -q ' Tclunk ' "$T/live"
+}
+
+@test "a reader that goes away (9ptrace ... | head) ends it quietly, as SIGPIPE ends tcpdump" {
+	mount_9pfuse "$ADDR" "$EXPORT" "$MNT" "cache=none,trace=$T/t.pcapng"
+	for i in $(seq 300); do cat "$MNT/hello.txt" >/dev/null; done
+	umount_9pfuse "$MNT"
+	[ "$("$TRACE9P" -r "$T/t.pcapng" | wc -l)" -gt 1000 ]
+	# the pipe's buffer is filled before head has gone: -x, and a slow head
+	set +o pipefail
+	"$TRACE9P" -x -r "$T/t.pcapng" 2>"$T/err" | { head -n 1; sleep 0.3; } >"$T/first"
+	rc=${PIPESTATUS[0]}
+	cat "$T/err"
+	[ "$rc" -eq 141 ]		# killed by SIGPIPE
+	[ ! -s "$T/err" ]		# and said nothing
+	grep -q ' #1 -- 9P connection ' "$T/first"
+	# -s prints once at the end: the same
+	"$TRACE9P" -s -r "$T/t.pcapng" 2>"$T/err" | true
+	[ ! -s "$T/err" ]
+	# the proxy relays on, printing nothing more
+	lp=$(free_port)
+	"$TRACE9P" -l "$lp" -c "tcp:127.0.0.1:$PORT" 2>"$T/px.err" | head -c 1 >/dev/null &
+	wait_tcp "$lp"
+	for i in 1 2 3; do
+		[ "$("$CTL" -a "tcp:127.0.0.1:$lp" -A "$EXPORT" cat /dir/in.txt)" = inside ]
+	done
+	grep -q 'the standard output was closed: relaying on' "$T/px.err"
+	pkill -INT -f "9ptrace -l $lp " || true
+}
+
 @test "the proxy over TCP: decodes both ways live and writes a capture -r reads back" {
 	lp=$(free_port)
 	"$TRACE9P" -l "$lp" -c "tcp:127.0.0.1:$PORT" -w "$T/p.pcapng" >"$T/px" 2>"$T/px.err" &
