@@ -59,6 +59,15 @@ entry_from(struct node *n, const struct stat *st, struct fuse_entry_param *e)
 	e->attr = *st;
 	e->attr_timeout = cfg.attr_timeout;
 	e->entry_timeout = cfg.entry_timeout;
+	/*
+	 * cache=mmap is close-to-open, as NFS is: a folder's name is trusted
+	 * for a second (NFS: 30), so that the folders of a path are not
+	 * walked again for every file used under them (`ls -l DIR`: DIR once
+	 * per entry and system call).  Its attributes are still asked for.
+	 */
+	if (cfg.cache == CACHE_MMAP && S_ISDIR(st->st_mode) &&
+	    e->entry_timeout < 1)
+		e->entry_timeout = 1;
 }
 
 int
