@@ -424,6 +424,11 @@ link_into_path() {
 	done
 }
 
+# $T/trace (a 9pfuse -o trace= file, once unmounted) decoded to $T/trace.txt;
+# traced PATTERN: how many of its messages match
+decode_trace() { "$TRACE9P" -r "$T/trace" >"$T/trace.txt"; }
+traced() { grep -c "$1" "$T/trace.txt"; }
+
 @test "cache=none: a folder on the path is looked up again with one walk, no getattr; mmap trusts its name for a second; its attributes stay fresh" {
 	mkdir -p "$EXPORT/lsd/sub"
 	for i in $(seq 100); do echo "$i" >"$EXPORT/lsd/f$i"; done
@@ -445,9 +450,9 @@ link_into_path() {
 		[ ! -e "$M/lsd/sub" ]
 		mv "$EXPORT/lsd/sub2" "$EXPORT/lsd/sub"
 		unmount_and_wait "$M"
-		"$TRACE9P" -r "$T/trace" >"$T/trace.txt"
-		walks=$(grep -c ' Twalk .*newfid [0-9]*</lsd> nwname 1 ' "$T/trace.txt")
-		getattrs=$(grep -c ' Tgetattr tag [0-9]* fid [0-9]*</lsd> ' "$T/trace.txt")
+		decode_trace
+		walks=$(traced ' Twalk .*newfid [0-9]*</lsd> nwname 1 ')
+		getattrs=$(traced ' Tgetattr tag [0-9]* fid [0-9]*</lsd> ')
 		echo "cache=${c:-mmap}: lsd walked $walks times, its attributes asked $getattrs times"
 		if [ "$c" = none ]; then
 			[ "$walks" -ge 100 ]
@@ -478,9 +483,9 @@ link_into_path() {
 	[ "$(tail -c 4 <&4)" = CCCC ]
 	exec 4<&-
 	unmount_and_wait "$M"
-	"$TRACE9P" -r "$T/trace" >"$T/trace.txt"
-	reads=$(grep -c ' Tread tag [0-9]* fid [0-9]*</ra.bin> ' "$T/trace.txt")
-	getattrs=$(grep -c ' Tgetattr tag [0-9]* fid [0-9]*</ra.bin> ' "$T/trace.txt")
+	decode_trace
+	reads=$(traced ' Tread tag [0-9]* fid [0-9]*</ra.bin> ')
+	getattrs=$(traced ' Tgetattr tag [0-9]* fid [0-9]*</ra.bin> ')
 	echo "ra.bin: $reads Treads, $getattrs Tgetattrs"
 	[ "$reads" -ge 4 ]
 	[ "$getattrs" -le 4 ]
@@ -512,9 +517,9 @@ link_into_path() {
 	! ls "$M/kl" | grep -qx new
 	[ "$(ls "$M/kl" | wc -l)" = 300 ]
 	unmount_and_wait "$M"
-	"$TRACE9P" -r "$T/trace" >"$T/trace.txt"
-	opens=$(grep -c ' Tlopen tag [0-9]* fid [0-9]*</kl> ' "$T/trace.txt")
-	walks=$(grep -c ' Twalk .*newfid [0-9]*</kl/f[0-9]*> ' "$T/trace.txt")
+	decode_trace
+	opens=$(traced ' Tlopen tag [0-9]* fid [0-9]*</kl> ')
+	walks=$(traced ' Twalk .*newfid [0-9]*</kl/f[0-9]*> ')
 	echo "kl listed $opens times, its files walked $walks times"
 	# three ls -l, one listing (and one READDIRPLUS walk per file); then
 	# one listing after each change (five, one per ls, before)
