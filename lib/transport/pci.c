@@ -354,11 +354,7 @@ pci_bind_vfio(const char *bdf, char *orig, size_t cap, char *group,
 	for (int i = 0; i < 100; i++) {
 		struct timespec ts = { 0, 10000000 };
 
-		snprintf(group, gcap, "noiommu-%s", g);
-		snprintf(path, sizeof path, "/dev/vfio/%s", group);
-		if (access(path, F_OK) == 0)
-			return 0;
-		snprintf(group, gcap, "%s", g);
+		snprintf(group, gcap, noiommu_node(g) ? "noiommu-%s" : "%s", g);
 		snprintf(path, sizeof path, "/dev/vfio/%s", group);
 		if (access(path, F_OK) == 0)
 			return 0;

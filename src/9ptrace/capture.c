@@ -45,17 +45,26 @@ set_filter(pcap_t *p, const char *expr)
 	return 0;
 }
 
+/* A packet's time (the handle asked for nanoseconds, or gives micro). */
+static struct timespec
+when(pcap_t *p, const struct pcap_pkthdr *h)
+{
+	struct timespec ts;
+
+	ts.tv_sec = h->ts.tv_sec;
+	ts.tv_nsec = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO ?
+	    h->ts.tv_usec : h->ts.tv_usec * 1000L;
+	return ts;
+}
+
 /* One packet to the decoder: 0, or 1 for a link type it cannot decode. */
 static int
 feed(pcap_t *p, struct p9_tdec *d, const char *what,
     const struct pcap_pkthdr *h, const u_char *pkt)
 {
 	int lt = pcap_datalink(p);
-	struct timespec ts;
+	struct timespec ts = when(p, h);
 
-	ts.tv_sec = h->ts.tv_sec;
-	ts.tv_nsec = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO ?
-	    h->ts.tv_usec : h->ts.tv_usec * 1000L;
 	if (p9_tdec_packet(d, lt, &ts, pkt, h->caplen, h->len) ==
 	    -EPROTONOSUPPORT) {
 		fprintf(stderr, "9ptrace: %s: link type %s (%d) is not one "
@@ -75,7 +84,6 @@ static void
 drain(pcap_t *p, struct p9_tdec *d, const char *what)
 {
 	char err[PCAP_ERRBUF_SIZE];
-	int nano = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
 	struct pcap_pkthdr *h;
 	const u_char *pkt;
 	int rc, broke = 0, waited = 0;
@@ -90,23 +98,22 @@ drain(pcap_t *p, struct p9_tdec *d, const char *what)
 	if (pcap_setnonblock(p, 1, err) != 0)
 		return;
 	for (;;) {
-		long ns;
+		struct timespec ts;
 
 		rc = pcap_next_ex(p, &h, &pkt);
 		if (rc == PCAP_ERROR_BREAK && !broke++)
 			continue;
 		if (rc == 0 && !waited++) {
-			struct timespec ts = { 0, 150000000 };
-
+			ts = (struct timespec){ 0, 150000000 };
 			nanosleep(&ts, NULL);
 			continue;
 		}
 		if (rc != 1)
 			break;
-		ns = nano ? h->ts.tv_usec : h->ts.tv_usec * 1000L;
-		if (h->ts.tv_sec > stopped_at.tv_sec ||
-		    (h->ts.tv_sec == stopped_at.tv_sec &&
-		    ns > stopped_at.tv_nsec))
+		ts = when(p, h);
+		if (ts.tv_sec > stopped_at.tv_sec ||
+		    (ts.tv_sec == stopped_at.tv_sec &&
+		    ts.tv_nsec > stopped_at.tv_nsec))
 			break;
 		if (feed(p, d, what, h, pkt) != 0)
 			break;
