@@ -7,18 +7,26 @@ P9SRV=$P9_BUILD/tests/srv/p9srv
 P9STRESS=$P9_BUILD/tests/stress/p9stress
 export LC_ALL=C
 
-# a TCP port nobody listens on
+# a TCP port nobody listens on, below the kernel's ephemeral range
+# (net.ipv4.ip_local_port_range, 32768 up by default) so that no client
+# socket of another test can be holding it by the time a server binds it
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 40000))
+		p=$((20000 + RANDOM % 12000))
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
 	done
 }
 
-wait_tcp() { # wait_tcp PORT
-	for _ in $(seq 100); do
+# wait_tcp PORT [PID]: up to 20 s (a loaded 2-core CI machine), and no
+# longer than the server PID lives
+wait_tcp() {
+	for _ in $(seq 400); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then
+			echo "the server (pid $2) exited before listening on port $1" >&2
+			return 1
+		fi
 		sleep 0.05
 	done
 	echo "nothing listens on port $1" >&2
@@ -26,7 +34,7 @@ wait_tcp() { # wait_tcp PORT
 }
 
 wait_unix() { # wait_unix PATH
-	for _ in $(seq 100); do
+	for _ in $(seq 400); do
 		[ -S "$1" ] && return 0
 		sleep 0.05
 	done
@@ -164,11 +172,18 @@ start_diod() {
 		wait_unix "$SOCK"
 		ADDR=unix:$SOCK
 	else
-		local port
-		port=$(free_port)
-		diod -f -n -l "127.0.0.1:$port" -e "$dir" -L "$BATS_FILE_TMPDIR/diod.log" &
-		DIOD_PID=$!
-		wait_tcp "$port"
+		# another process may take the port between free_port and
+		# diod's bind: then diod exits, and another port is tried
+		local port try
+		for try in 1 2 3; do
+			port=$(free_port)
+			diod -f -n -l "127.0.0.1:$port" -e "$dir" -L "$BATS_FILE_TMPDIR/diod.log" &
+			DIOD_PID=$!
+			wait_tcp "$port" "$DIOD_PID" && break
+			stop_pid "$DIOD_PID"
+			tail -5 "$BATS_FILE_TMPDIR/diod.log" >&2
+			[ "$try" -lt 3 ] || return 1
+		done
 		ADDR=tcp:127.0.0.1:$port
 	fi
 	export ADDR DIOD_PID
