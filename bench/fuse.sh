@@ -73,6 +73,8 @@
 #   NINEPFUSE    9pfuse to run (default: build/.libs/9pfuse and libp9 copied
 #                from the build tree at start, so a rebuild during the run
 #                does not change the binary under test)
+#   NINEPTRACE   9ptrace that decodes the traced mount's requests (default
+#                build/9ptrace)
 #   DIOD, DIODCAT, SSHFS, SSHD, FIO  paths (default: from PATH, /usr/sbin)
 #   RESULTS      results file (default bench/RESULTS.md); RESULTS=/dev/null skips
 #
@@ -217,6 +219,7 @@ else
 	export LD_LIBRARY_PATH=$bin${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 fi
 p9sum=$(sha256sum "${p9fuse}" | cut -c1-12)
+trace_bin=${NINEPTRACE:-$repo/build/9ptrace}
 
 # --- helper: metadata loops in C ------------------------------------------------
 cat > "$bin/mdbench.c" <<'EOF'
@@ -505,24 +508,20 @@ start_mount tr || die "could not mount a traced 9pfuse"
 cat "$file" > /dev/null
 cmp "$work/m.tr/$name" "$file" || die "traced 9pfuse: $name differs from the file"
 stop_mount tr || die "unmount of the traced 9pfuse failed"
-# Trace lines: "<sec>.<nsec> <hex>"; byte 4 = type, 5-6 tag; Rversion (101)
-# msize at bytes 7-10; Tread (116) count at bytes 19-22, little-endian.
-trace_summary=$(awk '
-	function hb(s, i) { return index("0123456789abcdef", substr(s, 2 * i + 1, 1)) * 16 - 16 + \
-	                           index("0123456789abcdef", substr(s, 2 * i + 2, 1)) - 1 }
-	function le(s, i, n,   v, k) { v = 0; for (k = n - 1; k >= 0; k--) v = v * 256 + hb(s, i + k); return v }
-	/^#/ { next }
-	{
-		h = $2; ty = hb(h, 4); tag = le(h, 5, 2)
-		if (ty == 101 && !msize) msize = le(h, 7, 4)
-		if (ty == 116) { n++; c = le(h, 19, 4); cnt[c]++; busy[tag] = 1; fl++; if (fl > maxfl) maxfl = fl }
-		if (ty == 117 && busy[tag]) { delete busy[tag]; fl-- }
-	}
+# The trace is a pcapng capture (9ptrace(1), TRACE FILES): decoded by
+# 9ptrace, a line per message, "TIME #CONN TYPE tag T field value ...".
+[[ -x $trace_bin ]] || die "no 9ptrace at $trace_bin to decode the trace"
+trace_summary=$("$trace_bin" -r "$work/trace" | awk '
+	function field(name,   i) { for (i = 4; i < NF; i++) if ($i == name) return $(i + 1); return "" }
+	$3 == "Rversion" && !msize { msize = field("msize") }
+	$3 == "Tread" { n++; cnt[field("count")]++; busy[field("tag")] = 1; fl++; if (fl > maxfl) maxfl = fl }
+	($3 == "Rread" || $3 == "Rlerror" || $3 == "Rerror") && (field("tag") in busy) { delete busy[field("tag")]; fl-- }
 	END {
 		printf "msize %d; %d Treads", msize, n
 		for (c in cnt) printf "; %d x count %d", cnt[c], c
 		printf "; at most %d Treads in flight\n", maxfl
-	}' "$work/trace")
+	}')
+[[ $trace_summary == "msize 0;"* ]] && die "9ptrace found no Rversion in the trace"
 msize=$(awk '{print $2}' <<<"$trace_summary" | tr -d ';')
 echo "9pfuse cache=mmap, cat of the file: $trace_summary"
 rm -f "$work/trace"

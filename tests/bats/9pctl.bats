@@ -44,6 +44,9 @@ setup() {
 	chmod 1777 "$d/sub"
 	chown 65534:65534 "$d/empty"
 	touch -d '2001-02-03 04:05:06' "$d/with space"
+	# the rest an hour old: a file stamped by the server's clock a moment
+	# ahead of ours would be "in the future" for one ls and not the next
+	touch -h -d '-1 hour' "$d/a.txt" "$d/big.bin" "$d/empty" "$d/link" "$d/sub"
 	# dates: five months ago (time of day), seven (year), in the future
 	# by half an hour (year, as GNU ls shows any future time)
 	: >"$d/five" >"$d/seven" >"$d/future"
