@@ -588,6 +588,14 @@ ssize_t	p9_xattr_get(struct p9_fid *f, const char *name, void *buf,
 int	p9_xattr_set(struct p9_fid *f, const char *name, const void *val,
 	    size_t n, int flags);
 int	p9_xattr_remove(struct p9_fid *f, const char *name);
+/*
+ * The size of attribute name on each of fids[0..n-1] at once (pipelined
+ * Txattrwalks; NULL fids are skipped): res[i] is the size, or a negative
+ * errno (-ENODATA: the file has no such attribute).  For a listing's
+ * worth of files; the attribute fids are clunked, pipelined too.
+ */
+int	p9_xattr_size_many(struct p9_fid *const *fids, size_t n,
+	    const char *name, int64_t *res);
 
 /* POSIX record locks (9P2000.L): *status is P9_LOCK_SUCCESS ... */
 int	p9_lock(struct p9_fid *f, struct p9_flock *l, uint8_t *status);

@@ -394,3 +394,74 @@ p9_getattr_many(struct p9_fid *dir, const char *const *names, size_t n,
 	}
 	return 0;
 }
+
+struct xmany {
+	struct p9_fid *const	*fids;
+	const char		*name;
+	int64_t			*res;
+};
+
+static void
+mk_xwalk(struct p9_fcall *t, struct p9_fid *x, int i, void *arg)
+{
+	struct xmany *m = arg;
+
+	t->type = P9_Txattrwalk;
+	t->fid = m->fids[i]->num;
+	t->newfid = x->num;
+	t->name = p9__str(m->name);
+}
+
+static void
+got_xwalk(struct p9_fcall *r, int i, void *arg)
+{
+	struct xmany *m = arg;
+
+	m->res[i] = r->size > INT64_MAX ? INT64_MAX : (int64_t)r->size;
+}
+
+int
+p9_xattr_size_many(struct p9_fid *const *fids, size_t n, const char *name,
+    int64_t *res)
+{
+	struct p9_session *s = NULL;
+	struct p9_fid *xs[BATCH];
+	int errs[BATCH], skip[BATCH];
+	struct xmany m = { NULL, name, NULL };
+
+	for (size_t i = 0; i < n && s == NULL; i++)
+		if (fids[i])
+			s = fids[i]->s;
+	if (s == NULL)
+		return 0;
+	if (s->dialect != P9_2000L) {
+		for (size_t i = 0; i < n; i++)
+			res[i] = -EOPNOTSUPP;
+		return p9__fail(-EOPNOTSUPP, "%s has no extended attributes",
+		    p9_dialect_name(s->dialect));
+	}
+	for (size_t base = 0; base < n; base += BATCH) {
+		int k = n - base < BATCH ? (int)(n - base) : BATCH;
+
+		m.fids = fids + base;
+		m.res = res + base;
+		for (int i = 0; i < k; i++) {
+			xs[i] = fids[base + i] ? p9__fid_new(s) : NULL;
+			errs[i] = fids[base + i] == NULL ? -EBADF :
+			    xs[i] ? 0 : -ENOMEM;
+		}
+		batch(s, xs, k, errs, mk_xwalk, got_xwalk, &m);
+		/* each attribute fid the server made is clunked, pipelined */
+		for (int i = 0; i < k; i++) {
+			if (errs[i])
+				m.res[i] = errs[i];
+			skip[i] = xs[i] == NULL ||
+			    (errs[i] && !p9__unsure(errs[i]));
+		}
+		batch(s, xs, k, skip, mk_clunk, NULL, NULL);
+		for (int i = 0; i < k; i++)
+			if (xs[i])
+				p9_fid_put(xs[i]);	/* never live: no Tclunk */
+	}
+	return 0;
+}

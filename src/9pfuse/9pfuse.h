@@ -64,6 +64,7 @@ struct node {
 	struct xneg {
 		char		 name[32];
 		int		 err;		/* ENODATA or EOPNOTSUPP */
+		int		 pre;		/* asked by a readdirplus */
 		double		 until;		/* CLOCK_MONOTONIC seconds */
 	}		 xneg[4];
 	unsigned	 xnext;
@@ -158,6 +159,8 @@ void	fs_readdir(fuse_req_t, fuse_ino_t, size_t, off_t,
 	    struct fuse_file_info *);
 void	fs_readdirplus(fuse_req_t, fuse_ino_t, size_t, off_t,
 	    struct fuse_file_info *);
+/* a file was looked up: readdirplus gives files attributes for a while */
+void	note_file_lookup(void);
 void	fs_releasedir(fuse_req_t, fuse_ino_t, struct fuse_file_info *);
 void	fs_fsyncdir(fuse_req_t, fuse_ino_t, int, struct fuse_file_info *);
 void	fs_setxattr(fuse_req_t, fuse_ino_t, const char *, const char *,

@@ -406,19 +406,60 @@ fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	free(buf);
 }
 
+/*
+ * Whether readdirplus gives a listing's files their attributes (a Twalk
+ * and a Tgetattr each).  Its folders always get theirs: find(1) and du(1)
+ * go into them.  Files only while files are being looked up (the kernel
+ * asks for a name the listing gave without them): ls -l, du, git status
+ * and rsync stat every file and get them with the listing from then on,
+ * pipelined; find(1), which needs only the names and types, gets no
+ * request per file at all.  The first listing of such a run pays one
+ * lookup per file for the entries the kernel fetched before the first
+ * stat.
+ */
+static int64_t files_wanted_until;	/* CLOCK_MONOTONIC ns; atomic */
+
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void
+note_file_lookup(void)
+{
+	__atomic_store_n(&files_wanted_until, mono_ns() + 2000000000,
+	    __ATOMIC_RELAXED);
+}
+
+static int
+files_wanted(void)
+{
+	return mono_ns() < __atomic_load_n(&files_wanted_until,
+	    __ATOMIC_RELAXED);
+}
+
+static int	xasked(char *name, size_t cap);
+static void	xprefetch(struct node **nodes, size_t n);
+
 void
 fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     struct fuse_file_info *fi)
 {
 	struct fh *h = FH(fi);
 	char *buf = NULL;
-	size_t pos = 0, first = (size_t)off, k = 0, fit = 0;
+	size_t pos = 0, first = (size_t)off, k = 0, fit = 0, nw = 0, j = 0;
 	struct fuse_entry_param e;
 	const char **names;
 	struct p9_stbuf *sts;
 	struct p9_fid **fids;
 	struct stat st;
-	int *errs, err;
+	size_t *at;	/* at[j]: the entry (0..k-1) that names[j] is */
+	struct node **nodes;
+	int *errs, err, files;
 
 	GUARD(req);
 	(void)ino;
@@ -441,29 +482,47 @@ fs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	sts = calloc(k + 1, sizeof *sts);
 	fids = calloc(k + 1, sizeof *fids);
 	errs = calloc(k + 1, sizeof *errs);
-	if (!buf || !names || !sts || !fids || !errs) {
+	at = calloc(k + 1, sizeof *at);
+	nodes = calloc(k + 1, sizeof *nodes);
+	if (!buf || !names || !sts || !fids || !errs || !at || !nodes) {
 		fuse_reply_err(req, ENOMEM);
 		goto out;
 	}
-	size_t nw = 0, base = first < 2 ? 2 - first : 0;
+	/* ".." and "." are not looked up; an unknown type counts as a file */
+	files = files_wanted();
+	for (size_t i = 0; i < k; i++) {
+		size_t x = first + i;
 
-	for (size_t i = base; i < k; i++)
-		names[nw++] = h->ents[first + i - 2].name;
+		if (x < 2 || (!files &&
+		    (h->ents[x - 2].type & S_IFMT) != S_IFDIR))
+			continue;
+		at[nw] = i;
+		names[nw++] = h->ents[x - 2].name;
+	}
 	p9_getattr_many(h->fid, names, nw, sts, errs, fids);
+	for (j = 0; j < nw; j++) {
+		if (fids[j] == NULL)
+			continue;
+		if (errs[j] != 0)
+			p9_fid_put(fids[j]);
+		else	/* node_enter takes the fid */
+			nodes[j] = node_enter(fids[j], &sts[j]);
+		fids[j] = NULL;
+	}
+	if (files)
+		xprefetch(nodes, nw);
+	j = 0;
 	for (size_t i = 0; i < k; i++) {
 		const char *name = ent_name(h, first + i, &st);
-		struct p9_fid *f;
-		struct node *n;
-		size_t j = i - base;
 
 		memset(&e, 0, sizeof e);
-		e.attr = st;	/* ".", "..", or gone meanwhile: no lookup */
-		if (i >= base && (f = fids[j]) != NULL) {
-			fids[j] = NULL;		/* node_enter takes it */
-			if (errs[j] != 0)
-				p9_fid_put(f);
-			else if ((n = node_enter(f, &sts[j])) != NULL)
-				fill_entry(n, &sts[j], &e);
+		/* ".", "..", a file without attributes, or gone meanwhile: the
+		 * kernel takes the name and type only (node id 0) */
+		e.attr = st;
+		if (j < nw && at[j] == i) {
+			if (nodes[j] != NULL)
+				fill_entry(nodes[j], &sts[j], &e);
+			j++;
 		}
 		pos += fuse_add_direntry_plus(req, buf + pos, size - pos, name,
 		    &e, (off_t)(first + i + 1));
@@ -475,6 +534,8 @@ out:
 	free(sts);
 	free(fids);
 	free(errs);
+	free(at);
+	free(nodes);
 }
 
 void
@@ -524,15 +585,15 @@ xattr_off(fuse_req_t req)
 static double
 mono(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)mono_ns() / 1e9;
 }
 
-/* the errno the server gave for name, while it is remembered, or 0 */
+/*
+ * the errno the server gave for name, while it is remembered, or 0;
+ * *pre, if pre is not NULL: whether a readdirplus asked for it
+ */
 static int
-xneg_has(struct node *n, const char *name)
+xneg_has(struct node *n, const char *name, int *pre)
 {
 	double t;
 	int hit = 0;
@@ -542,8 +603,11 @@ xneg_has(struct node *n, const char *name)
 	t = mono();
 	pthread_mutex_lock(&n->lk);
 	for (size_t i = 0; i < sizeof n->xneg / sizeof n->xneg[0]; i++)
-		if (n->xneg[i].until > t && !strcmp(n->xneg[i].name, name))
+		if (n->xneg[i].until > t && !strcmp(n->xneg[i].name, name)) {
 			hit = n->xneg[i].err;
+			if (pre)
+				*pre = n->xneg[i].pre;
+		}
 	pthread_mutex_unlock(&n->lk);
 	return hit;
 }
@@ -565,7 +629,7 @@ xneg_gen(struct node *n)
  * xneg_gen gave gen
  */
 static void
-xneg_add(struct node *n, const char *name, int err, unsigned gen)
+xneg_add(struct node *n, const char *name, int err, unsigned gen, int pre)
 {
 	struct xneg *x;
 
@@ -576,6 +640,7 @@ xneg_add(struct node *n, const char *name, int err, unsigned gen)
 		x = &n->xneg[n->xnext++ % (sizeof n->xneg / sizeof n->xneg[0])];
 		strcpy(x->name, name);
 		x->err = err;
+		x->pre = pre;
 		x->until = mono() + cfg.attr_timeout;
 	}
 	pthread_mutex_unlock(&n->lk);
@@ -590,6 +655,80 @@ xneg_forget(struct node *n)
 	pthread_mutex_unlock(&n->lk);
 }
 
+/*
+ * ls -l asks every file for security.selinux, one request at a time: the
+ * last name a file was asked for that the server did not have is
+ * remembered for a second, and while it is, readdirplus asks the files it
+ * lists for it too, pipelined with their walks and getattrs, so that the
+ * answers are here (in xneg) when the questions come.  Only where absent
+ * names are remembered (attribute timeouts above 0).
+ */
+static pthread_mutex_t xlk = PTHREAD_MUTEX_INITIALIZER;
+static char xlast[sizeof ((struct node *)0)->xneg[0].name];
+static double xlast_until;
+
+static void
+xlearn(const char *name)
+{
+	if (strlen(name) >= sizeof xlast)
+		return;
+	pthread_mutex_lock(&xlk);
+	strcpy(xlast, name);
+	xlast_until = mono() + 1;
+	pthread_mutex_unlock(&xlk);
+}
+
+/* the name to ask listed files for, if any, into name[cap] */
+static int
+xasked(char *name, size_t cap)
+{
+	int yes;
+
+	if (cfg.attr_timeout <= 0 || cfg.noxattr ||
+	    p9_session_dialect(sess) != P9_2000L)
+		return 0;
+	pthread_mutex_lock(&xlk);
+	yes = xlast[0] && xlast_until > mono() && strlen(xlast) < cap;
+	if (yes)
+		strcpy(name, xlast);
+	pthread_mutex_unlock(&xlk);
+	return yes;
+}
+
+static void
+xprefetch(struct node **nodes, size_t n)
+{
+	char name[sizeof xlast];
+	struct p9_fid **fs;
+	unsigned *gen;
+	int64_t *res;
+
+	if (n == 0 || !xasked(name, sizeof name))
+		return;
+	fs = calloc(n, sizeof *fs);
+	gen = calloc(n, sizeof *gen);
+	res = calloc(n, sizeof *res);
+	if (fs && gen && res) {
+		for (size_t i = 0; i < n; i++)
+			if (nodes[i] && !xneg_has(nodes[i], name, NULL)) {
+				gen[i] = xneg_gen(nodes[i]);
+				fs[i] = node_fid(nodes[i]);
+			}
+		p9_xattr_size_many(fs, n, name, res);
+		for (size_t i = 0; i < n; i++)
+			if (fs[i] && (res[i] == -ENODATA ||
+			    res[i] == -EOPNOTSUPP))
+				xneg_add(nodes[i], name, (int)-res[i], gen[i],
+				    1);
+	}
+	for (size_t i = 0; fs && i < n; i++)
+		if (fs[i])
+			p9_fid_put(fs[i]);
+	free(fs);
+	free(gen);
+	free(res);
+}
+
 static void
 xget(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
@@ -598,9 +737,11 @@ xget(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	char *buf;
 	unsigned gen = xneg_gen(nd);
 	ssize_t n;
-	int known;
+	int known, pre = 0;
 
-	if (*name && (known = xneg_has(nd, name)) != 0) {
+	if (*name && (known = xneg_has(nd, name, &pre)) != 0) {
+		if (pre)	/* the prefetch is used: keep it on */
+			xlearn(name);
 		fuse_reply_err(req, known);
 		return;
 	}
@@ -611,8 +752,10 @@ xget(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	f = node_fid(nd);
 	n = p9_xattr_get(f, name, buf, size);
 	p9_fid_put(f);
-	if ((n == -ENODATA || n == -EOPNOTSUPP) && *name)
-		xneg_add(nd, name, (int)-n, gen);
+	if ((n == -ENODATA || n == -EOPNOTSUPP) && *name) {
+		xneg_add(nd, name, (int)-n, gen, 0);
+		xlearn(name);
+	}
 	if (n < 0)
 		fuse_reply_err(req, errno_of((int)n));
 	else if (size == 0)

@@ -123,6 +123,8 @@ fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	d = node_fid(node_of(parent));
 	err = entry_of(d, name, &e, NULL);
 	p9_fid_put(d);
+	if (err == 0 && !S_ISDIR(e.attr.st_mode))
+		note_file_lookup();
 	if (err == ENOENT && cfg.entry_timeout > 0) {
 		/* a negative entry the kernel may cache as long as others */
 		memset(&e, 0, sizeof e);

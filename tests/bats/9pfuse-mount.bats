@@ -75,7 +75,7 @@ daemon_pids() {
 	for f in /proc/[0-9]*/cmdline; do
 		pid=${f#/proc/}
 		pid=${pid%/cmdline}
-		mapfile -d '' -t args <"$f" 2>/dev/null || continue
+		{ mapfile -d '' -t args <"$f"; } 2>/dev/null || continue
 		[ "${#args[@]}" -gt 1 ] && [[ "${args[0]##*/}" == *9pfuse* ]] || continue
 		for a in "${args[@]:1}"; do
 			if [ "$a" = "$1" ]; then
@@ -427,7 +427,7 @@ link_into_path() {
 # $T/trace (a 9pfuse -o trace= file, once unmounted) decoded to $T/trace.txt;
 # traced PATTERN: how many of its messages match
 decode_trace() { "$TRACE9P" -r "$T/trace" >"$T/trace.txt"; }
-traced() { grep -c "$1" "$T/trace.txt"; }
+traced() { grep -c "$1" "$T/trace.txt" || true; }
 
 @test "cache=none: a folder on the path is looked up again with one walk, no getattr; mmap trusts its name for a second; its attributes stay fresh" {
 	mkdir -p "$EXPORT/lsd/sub"
@@ -526,6 +526,39 @@ traced() { grep -c "$1" "$T/trace.txt"; }
 	[ "$opens" -eq 3 ]
 	[ "$walks" -le 950 ]
 	rm -rf "$EXPORT/kl"
+}
+
+@test "cache=loose: find asks nothing per file; ls -l gets the files' attributes and security.selinux with the listing, pipelined" {
+	mkdir -p "$EXPORT/fl/sub"
+	for i in $(seq 3000); do printf '%s' "$i" >"$EXPORT/fl/f$i"; done
+	rm -f "$T/trace"
+	mount_bg "cache=loose,trace=$T/trace"
+	[ "$(find "$M/fl" -type f | wc -l)" = 3000 ]
+	[ "$(find "$M/fl" -type d | wc -l)" = 2 ]
+	unmount_and_wait "$M"
+	decode_trace
+	walks=$(traced ' Twalk .*newfid [0-9]*</fl/f[0-9]*> ')
+	echo "find: files walked $walks times"
+	[ "$walks" -eq 0 ]
+	# ls -l stats every file and asks each for security.selinux: after
+	# the first entries, both come with the listing, many in flight
+	rm -f "$T/trace"
+	mount_bg "cache=loose,trace=$T/trace"
+	ls -l "$M/fl" >"$T/ls"
+	[ "$(grep -c ' f[0-9]*$' "$T/ls")" = 3000 ]
+	[ "$(awk '$NF == "f2999" { print $5 }' "$T/ls")" = 4 ]
+	[ "$(awk '$NF == "f7" { print $5 }' "$T/ls")" = 1 ]
+	unmount_and_wait "$M"
+	decode_trace
+	walks=$(traced ' Twalk .*newfid [0-9]*</fl/f[0-9]*> ')
+	xwalks=$(traced ' Txattrwalk .*</fl/f[0-9]* (xattr security.selinux)> ')
+	inflight=$(awk '/ Txattrwalk .*<\/fl\/f/ { if (++n > m) m = n }
+	    /\[Txattrwalk \/fl\/f/ { n-- } END { print m + 0 }' "$T/trace.txt")
+	echo "ls -l: files walked $walks times, asked for security.selinux $xwalks times, at most $inflight at once"
+	[ "$walks" -le 3010 ]
+	[ "$xwalks" -le 3010 ]
+	[ "$inflight" -ge 8 ]
+	rm -rf "$EXPORT/fl"
 }
 
 @test "the other cache modes are accepted: readahead, fscache" {

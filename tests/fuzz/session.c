@@ -130,6 +130,8 @@ script(struct p9_session *s)
 	uint8_t status, *buf = malloc(big);
 	char small[256];
 	int n = 0, errs[3], left = 3;
+	struct p9_fid *xf[3] = { root, NULL, root };
+	int64_t xsize[3];
 
 	if (buf == NULL)
 		return;
@@ -170,6 +172,7 @@ script(struct p9_session *s)
 	p9_readlink(root, small, sizeof small);
 	p9_statfs(root, &sfs);
 	p9_getattr_many(root, names, 3, sts, errs, NULL);
+	p9_xattr_size_many(xf, 3, "security.selinux", xsize);
 	p9_lock(root, &l, &status);
 	p9_getlock(root, &l);
 	if (p9_create(root, "new", O_RDWR, 0644, &f) == 0) {
