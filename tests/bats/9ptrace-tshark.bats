@@ -88,9 +88,13 @@ stop_capture() {
 
 # py CODE ARGS...: python3 with fcntl helpers for record locks.
 # lk(path, cmd, type): one fcntl(2) on a fresh open of path; returns
-# (l_type, l_start, l_len) for F_GETLK, or the errno name.
+# (l_type, l_start, l_len) for F_GETLK, or the errno name.  py --exec
+# CODE ...: python3 replaces the shell, so that `py --exec ... &` gives $!
+# the pid to stop (a function in the background is a subshell of its own).
 py() {
-	python3 -c "
+	local x=
+	[ "$1" != --exec ] || { x=exec; shift; }
+	$x python3 -c "
 import errno, fcntl, os, struct, sys, time
 def lk(path, cmd, typ, start=0, length=0):
     fd = os.open(path, os.O_RDWR)
@@ -199,7 +203,7 @@ host_workload() {
 	step py 'print(lk(sys.argv[1], fcntl.F_SETLK, fcntl.F_WRLCK, 0, 10))' "$m/hello.txt"
 	# Tgetlock: asked by a process holding nothing, about a file another
 	# process holds an flock on in the export itself (diod locks with flock)
-	py 'f=open(sys.argv[1],"r+"); fcntl.flock(f, fcntl.LOCK_EX); print("held", flush=True); time.sleep(60)' \
+	py --exec 'f=open(sys.argv[1],"r+"); fcntl.flock(f, fcntl.LOCK_EX); print("held", flush=True); time.sleep(60)' \
 	    "$EXPORT/locked" 3>&- &
 	HOLDER=$!
 	sleep 1
@@ -302,7 +306,7 @@ EOF
 	               9pnet 9pnet_fd 9p" \
 	    --init "$VM/v9fs-tcp-guest.sh"
 	# an flock held in the export for the whole run (Rlock BLOCKED, Rgetlock)
-	py 'f=open(sys.argv[1],"r+"); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(900)' \
+	py --exec 'f=open(sys.argv[1],"r+"); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(900)' \
 	    "$gexp/locked" 3>&- &
 	HOLDER=$!
 	# Tflush: stop diod when the guest asks (see v9fs-tcp-guest.sh)
