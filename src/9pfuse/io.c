@@ -442,7 +442,6 @@ files_wanted(void)
 	    __ATOMIC_RELAXED);
 }
 
-static int	xasked(char *name, size_t cap);
 static void	xprefetch(struct node **nodes, size_t n);
 
 void
@@ -678,9 +677,9 @@ xlearn(const char *name)
 	pthread_mutex_unlock(&xlk);
 }
 
-/* the name to ask listed files for, if any, into name[cap] */
+/* the name to ask listed files for, if any, into name (as big as xlast) */
 static int
-xasked(char *name, size_t cap)
+xasked(char *name)
 {
 	int yes;
 
@@ -688,7 +687,7 @@ xasked(char *name, size_t cap)
 	    p9_session_dialect(sess) != P9_2000L)
 		return 0;
 	pthread_mutex_lock(&xlk);
-	yes = xlast[0] && xlast_until > mono() && strlen(xlast) < cap;
+	yes = xlast[0] && xlast_until > mono();
 	if (yes)
 		strcpy(name, xlast);
 	pthread_mutex_unlock(&xlk);
@@ -703,7 +702,7 @@ xprefetch(struct node **nodes, size_t n)
 	unsigned *gen;
 	int64_t *res;
 
-	if (n == 0 || !xasked(name, sizeof name))
+	if (n == 0 || !xasked(name))
 		return;
 	fs = calloc(n, sizeof *fs);
 	gen = calloc(n, sizeof *gen);
